@@ -1,0 +1,288 @@
+//! Step 7: a cgroup, so the container cannot take more than its share.
+//!
+//! `step07-cgroups run [--pids-max N] [--rootfs DIR] CMD [ARGS]...` runs the container
+//! in a cgroup of its own whose pids controller allows N processes (default 20): a
+//! fork bomb inside hits the limit and the host stays usable. `run` removes the
+//! cgroup when the container ends. Works on cgroup v1, hybrid and v2 hosts.
+
+use std::ffi::{OsStr, OsString};
+use std::fmt::Display;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitCode};
+use std::{fs, io};
+
+use clap::{Args, Parser, Subcommand};
+use nix::errno::Errno;
+use nix::mount::{MntFlags, MsFlags, mount, umount2};
+use nix::sched::{CloneFlags, unshare};
+use nix::sys::signal::{SigSet, Signal, kill};
+use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
+use nix::unistd::{Pid, chdir, chroot, getpid, sethostname};
+
+#[derive(Parser)]
+#[command(about = "Step 7: a limit on its processes (cgroup pids controller)")]
+struct Cli {
+    #[command(subcommand)]
+    action: Action,
+}
+
+#[derive(Subcommand)]
+enum Action {
+    /// Run CMD with ARGS in a container, wired to this terminal
+    Run(Target),
+    /// Inside the container: finish setting it up, then run CMD (started by `run`)
+    #[command(hide = true)]
+    Child(Target),
+}
+
+/// The command to run, exactly as typed after `run`.
+#[derive(Args)]
+struct Target {
+    /// Root filesystem of the container [default: the course's busybox tree]
+    #[arg(long, value_name = "DIR", env = "CONTAINER_ROOTFS")]
+    rootfs: Option<PathBuf>,
+    /// How many processes the container may have at once
+    #[arg(long, value_name = "N", default_value_t = 20,
+          value_parser = clap::value_parser!(u32).range(1..=4_194_304))]
+    pids_max: u32,
+    /// The cgroup to join (given by `run` to `child`)
+    #[arg(long, hide = true)]
+    cgroup: Option<PathBuf>,
+    /// The program to run
+    command: OsString,
+    /// Its arguments, passed on untouched (hyphens included)
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    args: Vec<OsString>,
+}
+
+/// Why the container did not run, and the exit code that says who failed.
+struct Failure {
+    code: u8,
+    message: String,
+}
+
+fn main() -> ExitCode {
+    let outcome = match Cli::parse().action {
+        Action::Run(target) => run(&target),
+        Action::Child(target) => child(&target),
+    };
+    match outcome {
+        Ok(code) => ExitCode::from(code),
+        Err(failure) => {
+            eprintln!("{}: {}", env!("CARGO_PKG_NAME"), failure.message);
+            ExitCode::from(failure.code)
+        }
+    }
+}
+
+/// Outside the container: make the namespace, then start ourselves again inside it.
+fn run(target: &Target) -> Result<u8, Failure> {
+    // unshare() moves this process into a new UTS namespace, a copy of the host's;
+    // the child we start next inherits it. Only root (CAP_SYS_ADMIN) may do this.
+    // A new PID namespace is different: it does not take in the caller, only the
+    // children it starts afterwards, and the first of them is its PID 1.
+    unshare(CloneFlags::CLONE_NEWUTS | CloneFlags::CLONE_NEWPID | CloneFlags::CLONE_NEWNS)
+        .map_err(|err| failed("unshare(CLONE_NEWUTS | CLONE_NEWPID | CLONE_NEWNS)", err))?;
+    // The new mount namespace starts with copies of the host's mounts, and copies of
+    // shared mounts stay peers of the originals: a mount below them in here would
+    // appear on the host too. Make all of ours private before mounting anything.
+    mount(None::<&str>, "/", None::<&str>, MsFlags::MS_REC | MsFlags::MS_PRIVATE, None::<&str>)
+        .map_err(|err| failed("mount(/, MS_REC | MS_PRIVATE)", err))?;
+    let rootfs = rootfs_dir(target)?;
+    let signals = block_signals()?;
+    let cgroup = create_cgroup(target.pids_max)?;
+    // /proc/self/exe is the program this process runs: this very binary.
+    let code = spawn_unblocked(
+        Command::new("/proc/self/exe")
+            .arg("child")
+            .arg("--rootfs")
+            .arg(&rootfs)
+            .arg("--cgroup")
+            .arg(&cgroup)
+            .arg(&target.command)
+            .args(&target.args),
+    )
+    .map_err(cannot_reexec)
+    .and_then(|child| supervise(Pid::from_raw(child.id() as i32), &signals));
+    remove_cgroup(&cgroup).and(code)
+}
+
+/// Inside the container, before the command starts: the moment to set it up.
+fn child(target: &Target) -> Result<u8, Failure> {
+    if let Some(cgroup) = &target.cgroup {
+        join_cgroup(cgroup)?;
+    }
+    sethostname("container").map_err(|err| failed("sethostname(container)", err))?;
+    enter_rootfs(&rootfs_dir(target)?)?;
+    let code = run_command(target);
+    // The mount namespace would drop this mount with its last process anyway; we
+    // unmount explicitly, lazily (DETACH), as orphans may still hold it open.
+    umount2("/proc", MntFlags::MNT_DETACH).map_err(|err| failed("umount(/proc)", err))?;
+    code
+}
+
+/// The root filesystem asked for, or the course's own, built on first use.
+fn rootfs_dir(target: &Target) -> Result<PathBuf, Failure> {
+    match &target.rootfs {
+        Some(dir) => Ok(dir.clone()),
+        None => rootfs::ensure().map_err(|err| Failure { code: 125, message: err.to_string() }),
+    }
+}
+
+/// Make `rootfs` our `/`, and mount on its /proc a proc filesystem, which shows
+/// the processes of the PID namespace of whoever mounts it: ours.
+fn enter_rootfs(rootfs: &Path) -> Result<(), Failure> {
+    chroot(rootfs).map_err(|err| failed(format_args!("chroot({})", rootfs.display()), err))?;
+    chdir("/").map_err(|err| failed("chdir(/)", err))?;
+    mount(Some("proc"), "/proc", Some("proc"), MsFlags::empty(), None::<&str>)
+        .map_err(|err| failed("mount(proc, /proc)", err))
+}
+
+/// Find the pids controller: in a cgroup v1 hierarchy of its own (v1 and hybrid
+/// hosts), or in the unified cgroup v2 tree. Returns its mount point, and whether it is v2.
+fn pids_hierarchy() -> Result<(PathBuf, bool), Failure> {
+    let mountinfo = fs::read_to_string("/proc/self/mountinfo")
+        .map_err(|err| io_failed("read /proc/self/mountinfo", err))?;
+    for line in mountinfo.lines() {
+        // e.g. "35 24 0:30 / /sys/fs/cgroup/pids rw shared:12 - cgroup cgroup rw,pids"
+        let (mount, source) = line.split_once(" - ").unwrap_or_default();
+        let dir = PathBuf::from(mount.split(' ').nth(4).unwrap_or_default());
+        let mut source = source.split(' ');
+        let (fstype, options) = (source.next(), source.nth(1).unwrap_or_default());
+        if fstype == Some("cgroup") && options.split(',').any(|option| option == "pids") {
+            return Ok((dir, false));
+        }
+        let controllers = fs::read_to_string(dir.join("cgroup.controllers")).unwrap_or_default();
+        if fstype == Some("cgroup2") && controllers.split_whitespace().any(|c| c == "pids") {
+            return Ok((dir, true));
+        }
+    }
+    let message = "no cgroup hierarchy offers the pids controller (see /proc/cgroups)".into();
+    Err(Failure { code: 125, message })
+}
+
+/// Create this container's cgroup, limited to `pids_max` processes. It is named
+/// after our PID, so two containers never share one.
+fn create_cgroup(pids_max: u32) -> Result<PathBuf, Failure> {
+    let (hierarchy, v2) = pids_hierarchy()?;
+    if v2 {
+        // In cgroup v2 a controller acts in a cgroup only if its parent hands it down.
+        write(&hierarchy.join("cgroup.subtree_control"), "+pids")?;
+    }
+    let cgroup = hierarchy.join(format!("container-{}", getpid()));
+    fs::create_dir(&cgroup)
+        .map_err(|err| io_failed(format_args!("mkdir {}", cgroup.display()), err))?;
+    write(&cgroup.join("pids.max"), &pids_max.to_string()).inspect_err(|_| {
+        let _ = fs::remove_dir(&cgroup);
+    })?;
+    Ok(cgroup)
+}
+
+/// Move ourselves into the cgroup before starting anything: children are born in
+/// their parent's cgroup, so every process of the container will count.
+fn join_cgroup(cgroup: &Path) -> Result<(), Failure> {
+    // We are PID 1 here, and the kernel reads a PID written to cgroup.procs in the
+    // writer's PID namespace: "1" moves us, not the host's init.
+    write(&cgroup.join("cgroup.procs"), &getpid().to_string())
+}
+
+/// Remove the cgroup. The kernel refuses while a process is in it, so this is
+/// `run`'s job, once `child` has ended: when a PID namespace's PID 1 ends, the
+/// kernel kills and reaps all the rest of it before PID 1 is gone.
+fn remove_cgroup(cgroup: &Path) -> Result<(), Failure> {
+    fs::remove_dir(cgroup).map_err(|err| io_failed(format_args!("rmdir {}", cgroup.display()), err))
+}
+
+/// Cgroups are set up by writing to their files.
+fn write(file: &Path, value: &str) -> Result<(), Failure> {
+    fs::write(file, value)
+        .map_err(|err| io_failed(format_args!("write {value} to {}", file.display()), err))
+}
+
+/// Start the command with our stdin, stdout and stderr, and wait for it to end.
+fn run_command(target: &Target) -> Result<u8, Failure> {
+    let signals = block_signals()?;
+    let command = spawn_unblocked(Command::new(&target.command).args(&target.args))
+        .map_err(|err| cannot_start(&target.command, err))?;
+    supervise(Pid::from_raw(command.id() as i32), &signals)
+}
+
+/// Hold back the signals we pass on, so that they queue up for `supervise`: the
+/// kernel drops any signal that a namespace's PID 1 has no handler for. Do it
+/// before starting the command, so that none can slip through in between.
+fn block_signals() -> Result<SigSet, Failure> {
+    let mut signals = SigSet::empty();
+    for signal in [Signal::SIGINT, Signal::SIGTERM, Signal::SIGHUP, Signal::SIGQUIT] {
+        signals.add(signal);
+    }
+    signals.add(Signal::SIGCHLD);
+    signals.thread_block().map_err(|err| failed("sigprocmask", err))?;
+    Ok(signals)
+}
+
+/// Start `command` with no signal blocked: a new process inherits its parent's mask.
+fn spawn_unblocked(command: &mut Command) -> io::Result<Child> {
+    // SAFETY: the closure runs in the new process between fork and exec, where only
+    // async-signal-safe calls are sound; sigprocmask is one.
+    unsafe { command.pre_exec(|| Ok(SigSet::all().thread_unblock()?)) };
+    command.spawn()
+}
+
+/// Wait for `main` to end, doing PID 1's duties meanwhile: pass signals on to it
+/// (`kill` from the host reaches PID 1 only), and reap every child that ends, as
+/// orphans become PID 1's children. (`run` waits the same way for `child`.)
+fn supervise(main: Pid, signals: &SigSet) -> Result<u8, Failure> {
+    loop {
+        if let Some(code) = reap_children(main)? {
+            return Ok(code);
+        }
+        match signals.wait().map_err(|err| failed("sigwait", err))? {
+            Signal::SIGCHLD => {} // reaped at the top of the loop
+            signal => {
+                let _ = kill(main, signal); // fails only if `main` has just ended
+            }
+        }
+    }
+}
+
+/// Reap every child that has ended; return `main`'s exit code if it is one of them:
+/// its own status, or 128+n when signal n killed it (Docker's convention).
+fn reap_children(main: Pid) -> Result<Option<u8>, Failure> {
+    let mut main_code = None;
+    loop {
+        match waitpid(None, Some(WaitPidFlag::WNOHANG)) {
+            Ok(WaitStatus::Exited(pid, code)) if pid == main => main_code = Some(code as u8),
+            Ok(WaitStatus::Signaled(pid, signal, _)) if pid == main => {
+                main_code = Some(128 + signal as u8);
+            }
+            Ok(WaitStatus::StillAlive) | Err(Errno::ECHILD) => return Ok(main_code),
+            Ok(_) => {} // an orphan, now reaped
+            Err(err) => return Err(failed("waitpid", err)),
+        }
+    }
+}
+
+/// The runtime itself failed (exit code 125): say which call and why.
+fn failed(call: impl Display, err: Errno) -> Failure {
+    let hint = if err == Errno::EPERM { " — run as root (sudo)" } else { "" };
+    let message = format!("{call}: {}{hint}", err.desc());
+    Failure { code: 125, message }
+}
+
+/// We could not start ourselves again: the runtime failed (125).
+fn cannot_reexec(err: io::Error) -> Failure {
+    io_failed("cannot re-execute /proc/self/exe", err)
+}
+
+/// A file operation of the runtime failed (exit code 125).
+fn io_failed(what: impl Display, err: io::Error) -> Failure {
+    Failure { code: 125, message: format!("{what}: {err}") }
+}
+
+/// The command never started: 127 when it does not exist, 126 when it cannot be executed.
+fn cannot_start(command: &OsStr, err: io::Error) -> Failure {
+    let code = if err.kind() == io::ErrorKind::NotFound { 127 } else { 126 };
+    let message = format!("cannot run {}: {err}", command.display());
+    Failure { code, message }
+}

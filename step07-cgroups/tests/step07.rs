@@ -1,0 +1,97 @@
+//! Step 7 runs the container in a cgroup of its own whose pids controller allows
+//! 20 processes (`--pids-max` changes it); `run` removes the cgroup at the end.
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use rootfs::harness::{FILTERS, Step, TIMEOUT, pids_cgroup_of, read_cgroup_file};
+
+fn step() -> Step {
+    Step::in_rootfs(env!("CARGO_BIN_EXE_step07-cgroups"))
+}
+
+/// Starts 40 background `sleep`s, printing the count after each one that started.
+/// busybox's shell stops at the first fork the kernel refuses.
+const FORTY_SLEEPS: &str = "i=0; while [ $i -lt 40 ]; do sleep 30 & i=$((i+1)); echo $i; done";
+
+#[test]
+fn only_18_of_40_sleeps_start_under_the_default_limit() {
+    // 20 = PID 1 (`child`) + the shell + 18 sleeps.
+    let out = step().sh(FORTY_SLEEPS);
+    assert_eq!(out.stdout.lines().last(), Some("18"), "{out:?}");
+}
+
+#[test]
+fn pids_max_flag_changes_the_limit() {
+    let out = step().run(&["--pids-max", "7", "/bin/sh", "-c", FORTY_SLEEPS]);
+    assert_eq!(out.stdout.lines().last(), Some("5"), "{out:?}");
+}
+
+#[test]
+fn the_kernel_reports_the_limit_and_the_cgroup_is_removed_after() {
+    let mut running = step().start_sh("echo ready; read x");
+    running.wait_for_line("ready");
+    let cgroup = pids_cgroup_of(running.container_init());
+    assert_eq!(read_cgroup_file(&cgroup, "pids.max"), "20");
+    assert_eq!(read_cgroup_file(&cgroup, "pids.current"), "2", "PID 1 and the shell");
+    running.finish();
+    assert!(!cgroup.exists(), "{} was left behind", cgroup.display());
+}
+
+#[test]
+fn a_fork_bomb_is_held_at_the_limit_and_the_host_stays_usable() {
+    let mut running = step().start_sh("bomb() { bomb | bomb & }; bomb; echo ready; read x");
+    running.wait_for_line("ready");
+    let cgroup = pids_cgroup_of(running.container_init());
+    let deadline = Instant::now() + TIMEOUT;
+    while refused_forks(&cgroup) == 0 {
+        assert!(Instant::now() < deadline, "the fork bomb never reached the limit");
+        let current: u32 = read_cgroup_file(&cgroup, "pids.current").parse().unwrap_or(0);
+        assert!(current <= 20, "{current} processes in a cgroup limited to 20");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let host_can_fork = Command::new("true").status().is_ok_and(|status| status.success());
+    assert!(host_can_fork, "the host could not start a process during the fork bomb");
+    running.finish();
+    assert!(!cgroup.exists(), "{} was left behind", cgroup.display());
+}
+
+/// How many forks the pids controller refused in `cgroup` (the "max" line of pids.events).
+fn refused_forks(cgroup: &std::path::Path) -> u64 {
+    let events = read_cgroup_file(cgroup, "pids.events");
+    events.lines().find_map(|line| line.strip_prefix("max ")?.parse().ok()).unwrap_or(0)
+}
+
+#[test]
+fn the_cgroup_is_removed_after_a_signal_too() {
+    let mut running = step().start_sh("echo ready; read x");
+    running.wait_for_line("ready");
+    let cgroup = pids_cgroup_of(running.container_init());
+    let _ = nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(running.pid()),
+        nix::sys::signal::SIGTERM,
+    );
+    assert_eq!(running.finish().code, 128 + 15);
+    assert!(!cgroup.exists(), "{} was left behind", cgroup.display());
+}
+
+#[test]
+fn ps_shows_only_the_container() {
+    let ps = step().run(&["ps"]).stdout;
+    insta::with_settings!({ filters => FILTERS.to_vec() }, { insta::assert_snapshot!(ps) });
+}
+
+#[test]
+fn namespaces_are_step_6s() {
+    insta::assert_snapshot!(step().namespaces());
+}
+
+#[test]
+fn signals_reach_the_command() {
+    step().assert_signals_forwarded();
+}
+
+#[test]
+fn exit_codes_follow_docker() {
+    step().assert_exit_codes();
+}
