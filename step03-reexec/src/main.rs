@@ -73,7 +73,7 @@ fn run(target: &Target) -> Result<u8, Failure> {
         .arg(&target.command)
         .args(&target.args)
         .status()
-        .map_err(cannot_reexec)?;
+        .map_err(|err| io_failed("re-execute /proc/self/exe", err))?;
     Ok(exit_code(status))
 }
 
@@ -99,10 +99,9 @@ fn failed(call: impl Display, err: Errno) -> Failure {
     Failure { code: 125, message }
 }
 
-/// We could not start ourselves again: the runtime failed (125).
-fn cannot_reexec(err: io::Error) -> Failure {
-    let message = format!("cannot re-execute /proc/self/exe: {err}");
-    Failure { code: 125, message }
+/// A file or process operation of the runtime failed (exit code 125).
+fn io_failed(what: impl Display, err: io::Error) -> Failure {
+    Failure { code: 125, message: format!("{what}: {err}") }
 }
 
 /// The command never started: 127 when it does not exist, 126 when it cannot be executed.

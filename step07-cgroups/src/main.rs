@@ -76,7 +76,7 @@ fn main() -> ExitCode {
     }
 }
 
-/// Outside the container: make the namespace, then start ourselves again inside it.
+/// Outside the container: make the namespaces, then start ourselves again inside them.
 fn run(target: &Target) -> Result<u8, Failure> {
     // unshare() moves this process into a new UTS namespace, a copy of the host's;
     // the child we start next inherits it. Only root (CAP_SYS_ADMIN) may do this.
@@ -93,18 +93,12 @@ fn run(target: &Target) -> Result<u8, Failure> {
     let signals = block_signals()?;
     let cgroup = create_cgroup(target.pids_max)?;
     // /proc/self/exe is the program this process runs: this very binary.
-    let code = spawn_unblocked(
-        Command::new("/proc/self/exe")
-            .arg("child")
-            .arg("--rootfs")
-            .arg(&rootfs)
-            .arg("--cgroup")
-            .arg(&cgroup)
-            .arg(&target.command)
-            .args(&target.args),
-    )
-    .map_err(cannot_reexec)
-    .and_then(|child| supervise(Pid::from_raw(child.id() as i32), &signals));
+    let mut reexec = Command::new("/proc/self/exe");
+    reexec.arg("child").arg("--rootfs").arg(&rootfs).arg("--cgroup").arg(&cgroup);
+    reexec.arg(&target.command).args(&target.args);
+    let code = spawn_unblocked(&mut reexec)
+        .map_err(|err| io_failed("re-execute /proc/self/exe", err))
+        .and_then(|child| supervise(Pid::from_raw(child.id() as i32), &signals));
     remove_cgroup(&cgroup).and(code)
 }
 
@@ -153,8 +147,9 @@ fn pids_hierarchy() -> Result<(PathBuf, bool), Failure> {
         if fstype == Some("cgroup") && options.split(',').any(|option| option == "pids") {
             return Ok((dir, false));
         }
-        let controllers = fs::read_to_string(dir.join("cgroup.controllers")).unwrap_or_default();
-        if fstype == Some("cgroup2") && controllers.split_whitespace().any(|c| c == "pids") {
+        let v2_controllers =
+            || fs::read_to_string(dir.join("cgroup.controllers")).unwrap_or_default();
+        if fstype == Some("cgroup2") && v2_controllers().split_whitespace().any(|c| c == "pids") {
             return Ok((dir, true));
         }
     }
@@ -212,11 +207,8 @@ fn run_command(target: &Target) -> Result<u8, Failure> {
 /// kernel drops any signal that a namespace's PID 1 has no handler for. Do it
 /// before starting the command, so that none can slip through in between.
 fn block_signals() -> Result<SigSet, Failure> {
-    let mut signals = SigSet::empty();
-    for signal in [Signal::SIGINT, Signal::SIGTERM, Signal::SIGHUP, Signal::SIGQUIT] {
-        signals.add(signal);
-    }
-    signals.add(Signal::SIGCHLD);
+    use Signal::*;
+    let signals: SigSet = [SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGCHLD].into_iter().collect();
     signals.thread_block().map_err(|err| failed("sigprocmask", err))?;
     Ok(signals)
 }
@@ -253,8 +245,8 @@ fn reap_children(main: Pid) -> Result<Option<u8>, Failure> {
     loop {
         match waitpid(None, Some(WaitPidFlag::WNOHANG)) {
             Ok(WaitStatus::Exited(pid, code)) if pid == main => main_code = Some(code as u8),
-            Ok(WaitStatus::Signaled(pid, signal, _)) if pid == main => {
-                main_code = Some(128 + signal as u8);
+            Ok(WaitStatus::Signaled(pid, sig, _)) if pid == main => {
+                main_code = Some(128 + sig as u8)
             }
             Ok(WaitStatus::StillAlive) | Err(Errno::ECHILD) => return Ok(main_code),
             Ok(_) => {} // an orphan, now reaped
@@ -270,12 +262,7 @@ fn failed(call: impl Display, err: Errno) -> Failure {
     Failure { code: 125, message }
 }
 
-/// We could not start ourselves again: the runtime failed (125).
-fn cannot_reexec(err: io::Error) -> Failure {
-    io_failed("cannot re-execute /proc/self/exe", err)
-}
-
-/// A file operation of the runtime failed (exit code 125).
+/// A file or process operation of the runtime failed (exit code 125).
 fn io_failed(what: impl Display, err: io::Error) -> Failure {
     Failure { code: 125, message: format!("{what}: {err}") }
 }
