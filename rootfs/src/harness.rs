@@ -346,6 +346,33 @@ pub fn busybox() -> String {
     rootfs().join("bin/busybox").display().to_string()
 }
 
+/// The course's root filesystem moved aside, so that the next container finds none
+/// and builds it, as on a learner's first run. Put back when dropped, even when the
+/// test fails. Hold [`serial`] meanwhile, so that no other container needs it.
+pub struct FirstUse {
+    aside: PathBuf,
+}
+
+impl FirstUse {
+    pub fn start() -> FirstUse {
+        let dir = rootfs();
+        let aside = dir.with_file_name(format!(".fs.aside-{}", std::process::id()));
+        fs::rename(&dir, &aside)
+            .unwrap_or_else(|err| panic!("move {} aside: {err}", dir.display()));
+        FirstUse { aside }
+    }
+}
+
+impl Drop for FirstUse {
+    fn drop(&mut self) {
+        let dir = crate::default_dir();
+        if let Err(err) = crate::remove::remove_tree(&dir) {
+            eprintln!("remove the tree the test built at {}: {err}", dir.display());
+        }
+        let _ = fs::rename(&self.aside, &dir);
+    }
+}
+
 /// Tests that must not run at the same time as each other take this lock (for
 /// example step 5's, whose containers share the host's mount table).
 pub fn serial() -> MutexGuard<'static, ()> {

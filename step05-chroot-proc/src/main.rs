@@ -71,13 +71,15 @@ fn main() -> ExitCode {
 
 /// Outside the container: make the namespaces, then start ourselves again inside them.
 fn run(target: &Target) -> Result<u8, Failure> {
+    // Before unshare: building the root filesystem starts processes, and the first
+    // process started after unshare(CLONE_NEWPID) would become the new PID 1.
+    let rootfs = rootfs_dir(target)?;
     // unshare() moves this process into a new UTS namespace, a copy of the host's;
     // the child we start next inherits it. Only root (CAP_SYS_ADMIN) may do this.
     // A new PID namespace is different: it does not take in the caller, only the
     // children it starts afterwards, and the first of them is its PID 1.
     unshare(CloneFlags::CLONE_NEWUTS | CloneFlags::CLONE_NEWPID)
         .map_err(|err| failed("unshare(CLONE_NEWUTS | CLONE_NEWPID)", err))?;
-    let rootfs = rootfs_dir(target)?;
     let signals = block_signals()?;
     // /proc/self/exe is the program this process runs: this very binary.
     let mut reexec = Command::new("/proc/self/exe");

@@ -5,10 +5,18 @@
 //! Every test holds `serial()`: step 5 containers share the host's mount table,
 //! so a second container's proc would cover the first one's /proc.
 
-use rootfs::harness::{FILTERS, SharedMountHost, Step, mounts_below, rootfs, serial};
+use rootfs::harness::{FILTERS, FirstUse, SharedMountHost, Step, mounts_below, rootfs, serial};
 
 fn step() -> Step {
     Step::in_rootfs(env!("CARGO_BIN_EXE_step05-chroot-proc"))
+}
+
+#[test]
+fn the_first_run_builds_the_root_filesystem() {
+    let _serial = serial();
+    let _first_use = FirstUse::start();
+    let out = step().run(&["hostname"]);
+    assert_eq!((out.code, out.stdout.as_str()), (0, "container\n"), "{out:?}");
 }
 
 #[test]

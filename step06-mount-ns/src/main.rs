@@ -70,6 +70,9 @@ fn main() -> ExitCode {
 
 /// Outside the container: make the namespaces, then start ourselves again inside them.
 fn run(target: &Target) -> Result<u8, Failure> {
+    // Before unshare: building the root filesystem starts processes, and the first
+    // process started after unshare(CLONE_NEWPID) would become the new PID 1.
+    let rootfs = rootfs_dir(target)?;
     // unshare() moves this process into a new UTS namespace, a copy of the host's;
     // the child we start next inherits it. Only root (CAP_SYS_ADMIN) may do this.
     // A new PID namespace is different: it does not take in the caller, only the
@@ -81,7 +84,6 @@ fn run(target: &Target) -> Result<u8, Failure> {
     // appear on the host too. Make all of ours private before mounting anything.
     mount(None::<&str>, "/", None::<&str>, MsFlags::MS_REC | MsFlags::MS_PRIVATE, None::<&str>)
         .map_err(|err| failed("mount(/, MS_REC | MS_PRIVATE)", err))?;
-    let rootfs = rootfs_dir(target)?;
     let signals = block_signals()?;
     // /proc/self/exe is the program this process runs: this very binary.
     let mut reexec = Command::new("/proc/self/exe");
