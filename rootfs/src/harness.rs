@@ -47,6 +47,8 @@ pub struct Step {
 /// How a container ended and what it printed.
 #[derive(Debug)]
 pub struct Output {
+    /// The host PID the container program had.
+    pub pid: i32,
     /// The exit code, or 128+n when signal n killed the program (as a shell reports it).
     pub code: i32,
     pub stdout: String,
@@ -178,6 +180,27 @@ impl Step {
         running.finish();
     }
 
+    /// A container does not outlive its program: SIGKILL `run`, and every process
+    /// of the container is gone soon after.
+    pub fn assert_container_dies_with_its_runtime(&self) {
+        let mut running = self.start_sh("echo ready; read x");
+        running.wait_for_line("ready");
+        let init = running.container_init();
+        let _ = kill(Pid::from_raw(running.pid()), Signal::SIGKILL);
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while stat(init).is_some_and(|(state, _)| state != 'Z') {
+            assert!(
+                Instant::now() < deadline,
+                "the container lived on after its runtime was killed"
+            );
+            thread::sleep(Duration::from_millis(5));
+        }
+        assert_eq!(running.finish().code, 128 + 9);
+        // Step 5 has no mount namespace: its killed PID 1 leaves its proc mount on
+        // the host (the lesson of step 6). Take it down, to leave nothing behind.
+        detach_mounts_below(&rootfs());
+    }
+
     /// Signals sent to the container's PID 1, and to the program itself, reach the command.
     pub fn assert_signals_forwarded(&self) {
         for signal in [Signal::SIGINT, Signal::SIGTERM, Signal::SIGHUP, Signal::SIGQUIT] {
@@ -270,7 +293,7 @@ impl Running {
         // Its output ends when every process that holds it has ended too.
         while self.next_line().is_some() {}
         let (stdout, stderr) = (std::mem::take(&mut self.stdout), std::mem::take(&mut self.stderr));
-        Output { code, stdout, stderr }
+        Output { pid: self.pid(), code, stdout, stderr }
     }
 
     fn next_line(&mut self) -> Option<Line> {
@@ -306,9 +329,14 @@ impl Drop for Running {
             let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
         }
         let _ = self.child.wait();
-        for mount in mounts_below(std::process::id() as i32, &rootfs()) {
-            let _ = umount2(&mount, MntFlags::MNT_DETACH);
-        }
+        detach_mounts_below(&rootfs());
+    }
+}
+
+/// Detach every mount at or below `dir` in this process's mount namespace.
+fn detach_mounts_below(dir: &Path) {
+    for mount in mounts_below(std::process::id() as i32, dir).iter().rev() {
+        let _ = umount2(mount, MntFlags::MNT_DETACH);
     }
 }
 
@@ -446,38 +474,43 @@ pub fn mounts_below(pid: i32, dir: &Path) -> Vec<PathBuf> {
     points.filter(|point| point.starts_with(dir)).collect()
 }
 
-/// The cgroup directory of process `pid` in the hierarchy that holds the pids
-/// controller (cgroup v1 `…/pids/…`, or the unified v2 tree), read from the kernel.
-pub fn pids_cgroup_of(pid: i32) -> PathBuf {
-    let cgroups = fs::read_to_string(format!("/proc/{pid}/cgroup")).unwrap_or_default();
+/// Where the pids controller is mounted, read from the kernel, and the name it has
+/// in /proc/PID/cgroup lines: cgroup v1's own hierarchy (`pids`), else the v2 tree ("").
+pub fn pids_hierarchy() -> (PathBuf, &'static str) {
     let mountinfo = fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
     for line in mountinfo.lines() {
-        let Some((mount, source)) = line.split_once(" - ") else {
-            continue;
-        };
-        let point = mount.split(' ').nth(4).unwrap_or_default();
+        let Some((mount, source)) = line.split_once(" - ") else { continue };
+        let point = PathBuf::from(mount.split(' ').nth(4).unwrap_or_default());
         let fields: Vec<&str> = source.split(' ').collect();
-        let wanted = match fields.as_slice() {
-            ["cgroup", _, options] if options.split(',').any(|o| o == "pids") => "pids",
+        match fields.as_slice() {
+            ["cgroup", _, options] if options.split(',').any(|o| o == "pids") => {
+                return (point, "pids");
+            }
             ["cgroup2", ..]
-                if fs::read_to_string(format!("{point}/cgroup.controllers"))
+                if fs::read_to_string(point.join("cgroup.controllers"))
                     .is_ok_and(|c| c.split_whitespace().any(|c| c == "pids")) =>
             {
-                ""
+                return (point, "");
             }
-            _ => continue,
-        };
-        // /proc/PID/cgroup lines: "ID:CONTROLLERS:PATH"; cgroup v2's is "0::PATH".
-        for entry in cgroups.lines() {
-            let mut parts = entry.splitn(3, ':');
-            let (_, controllers, path) = (parts.next(), parts.next().unwrap_or("-"), parts.next());
-            if controllers.split(',').any(|c| c == wanted) || controllers == wanted {
-                let path = path.unwrap_or_default().trim_start_matches('/');
-                return Path::new(point).join(path);
-            }
+            _ => {}
         }
     }
-    panic!("process {pid}: no cgroup with the pids controller in /proc/{pid}/cgroup:\n{cgroups}")
+    panic!("no cgroup hierarchy offers the pids controller:\n{mountinfo}")
+}
+
+/// The cgroup directory of process `pid` in the hierarchy of the pids controller.
+pub fn pids_cgroup_of(pid: i32) -> PathBuf {
+    let (hierarchy, name) = pids_hierarchy();
+    let cgroups = fs::read_to_string(format!("/proc/{pid}/cgroup")).unwrap_or_default();
+    // Lines are "ID:CONTROLLERS:PATH"; cgroup v2's is "0::PATH".
+    for entry in cgroups.lines() {
+        let mut parts = entry.splitn(3, ':');
+        let (_, controllers, path) = (parts.next(), parts.next().unwrap_or("-"), parts.next());
+        if controllers.split(',').any(|c| c == name) || controllers == name {
+            return hierarchy.join(path.unwrap_or_default().trim_start_matches('/'));
+        }
+    }
+    panic!("process {pid}: no pids cgroup in /proc/{pid}/cgroup:\n{cgroups}")
 }
 
 /// Read a cgroup file (`pids.max`, `pids.current`…), trimmed.

@@ -115,7 +115,18 @@ fn list_applets(busybox: &Path) -> Result<Vec<PathBuf>, Error> {
 /// Stdout of `busybox <option>` if it succeeded and printed something.
 fn run_busybox(busybox: &Path, option: &str) -> Result<Option<String>, Error> {
     let what = format!("{} {option}", busybox.display());
-    let output = Command::new(busybox).arg(option).output().map_err(|e| Error::io(what, e))?;
+    let mut attempts = 0;
+    let output = loop {
+        match Command::new(busybox).arg(option).output() {
+            // "Text file busy": another thread of this process forked while our copy of
+            // busybox was still open for writing; the fork closes it when it execs.
+            Err(e) if e.raw_os_error() == Some(nix::libc::ETXTBSY) && attempts < 50 => {
+                attempts += 1;
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            result => break result.map_err(|e| Error::io(what, e))?,
+        }
+    };
     let stdout = String::from_utf8_lossy(&output.stdout).trim().to_string();
     Ok((output.status.success() && !stdout.is_empty()).then_some(stdout))
 }

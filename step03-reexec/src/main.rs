@@ -35,11 +35,9 @@ enum Action {
 /// The command to run, exactly as typed after `run`.
 #[derive(Args)]
 struct Target {
-    /// The program to run
-    command: OsString,
-    /// Its arguments, passed on untouched (hyphens included)
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
-    args: Vec<OsString>,
+    /// The program to run, then its arguments, passed on untouched (hyphens included)
+    #[arg(value_name = "CMD", required = true, trailing_var_arg = true)]
+    argv: Vec<OsString>,
 }
 
 /// Why the container did not run, and the exit code that says who failed.
@@ -70,8 +68,7 @@ fn run(target: &Target) -> Result<u8, Failure> {
     // /proc/self/exe is the program this process runs: this very binary.
     let status = Command::new("/proc/self/exe")
         .arg("child")
-        .arg(&target.command)
-        .args(&target.args)
+        .args(&target.argv)
         .status()
         .map_err(|err| io_failed("re-execute /proc/self/exe", err))?;
     Ok(exit_code(status))
@@ -85,10 +82,10 @@ fn child(target: &Target) -> Result<u8, Failure> {
 
 /// Start the command with our stdin, stdout and stderr, and wait for it to end.
 fn run_command(target: &Target) -> Result<u8, Failure> {
-    let status = Command::new(&target.command)
-        .args(&target.args)
+    let status = Command::new(&target.argv[0])
+        .args(&target.argv[1..])
         .status()
-        .map_err(|err| cannot_start(&target.command, err))?;
+        .map_err(|err| cannot_start(&target.argv[0], err))?;
     Ok(exit_code(status))
 }
 

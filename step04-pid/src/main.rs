@@ -14,7 +14,8 @@ use std::process::{Child, Command, ExitCode};
 use clap::{Args, Parser, Subcommand};
 use nix::errno::Errno;
 use nix::sched::{CloneFlags, unshare};
-use nix::sys::signal::{SigSet, Signal, kill};
+use nix::sys::prctl::set_pdeathsig;
+use nix::sys::signal::{SIGKILL, SigSet, Signal, kill};
 use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
 use nix::unistd::{Pid, sethostname};
 
@@ -37,11 +38,9 @@ enum Action {
 /// The command to run, exactly as typed after `run`.
 #[derive(Args)]
 struct Target {
-    /// The program to run
-    command: OsString,
-    /// Its arguments, passed on untouched (hyphens included)
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
-    args: Vec<OsString>,
+    /// The program to run, then its arguments, passed on untouched (hyphens included)
+    #[arg(value_name = "CMD", required = true, trailing_var_arg = true)]
+    argv: Vec<OsString>,
 }
 
 /// Why the container did not run, and the exit code that says who failed.
@@ -75,9 +74,9 @@ fn run(target: &Target) -> Result<u8, Failure> {
     let signals = block_signals()?;
     // /proc/self/exe is the program this process runs: this very binary.
     let mut reexec = Command::new("/proc/self/exe");
-    reexec.arg("child").arg(&target.command).args(&target.args);
+    reexec.arg("child").args(&target.argv);
     let child =
-        spawn_unblocked(&mut reexec).map_err(|err| io_failed("re-execute /proc/self/exe", err))?;
+        spawn_supervised(&mut reexec).map_err(|err| io_failed("re-execute /proc/self/exe", err))?;
     supervise(Pid::from_raw(child.id() as i32), &signals)
 }
 
@@ -90,8 +89,8 @@ fn child(target: &Target) -> Result<u8, Failure> {
 /// Start the command with our stdin, stdout and stderr, and wait for it to end.
 fn run_command(target: &Target) -> Result<u8, Failure> {
     let signals = block_signals()?;
-    let command = spawn_unblocked(Command::new(&target.command).args(&target.args))
-        .map_err(|err| cannot_start(&target.command, err))?;
+    let command = spawn_supervised(Command::new(&target.argv[0]).args(&target.argv[1..]))
+        .map_err(|err| cannot_start(&target.argv[0], err))?;
     supervise(Pid::from_raw(command.id() as i32), &signals)
 }
 
@@ -105,11 +104,16 @@ fn block_signals() -> Result<SigSet, Failure> {
     Ok(signals)
 }
 
-/// Start `command` with no signal blocked: a new process inherits its parent's mask.
-fn spawn_unblocked(command: &mut Command) -> io::Result<Child> {
-    // SAFETY: the closure runs in the new process between fork and exec, where only
-    // async-signal-safe calls are sound; sigprocmask is one.
-    unsafe { command.pre_exec(|| Ok(SigSet::all().thread_unblock()?)) };
+/// Start `command` for `supervise`: with no signal blocked (a new process inherits
+/// its parent's mask), and killed if we die first, so a container never outlives `run`.
+fn spawn_supervised(command: &mut Command) -> io::Result<Child> {
+    let prepare = || {
+        SigSet::all().thread_unblock()?;
+        Ok(set_pdeathsig(SIGKILL)?)
+    };
+    // SAFETY: `prepare` runs in the new process between fork and exec, where only
+    // async-signal-safe calls are sound; sigprocmask and prctl are.
+    unsafe { command.pre_exec(prepare) };
     command.spawn()
 }
 

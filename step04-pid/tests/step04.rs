@@ -33,6 +33,11 @@ fn pid_1_reaps_orphans() {
 }
 
 #[test]
+fn the_container_dies_with_its_runtime() {
+    step().assert_container_dies_with_its_runtime();
+}
+
+#[test]
 fn signals_reach_the_command() {
     step().assert_signals_forwarded();
 }

@@ -73,6 +73,12 @@ fn pid_1_reaps_orphans() {
 }
 
 #[test]
+fn the_container_dies_with_its_runtime() {
+    let _serial = serial();
+    step().assert_container_dies_with_its_runtime();
+}
+
+#[test]
 fn signals_reach_the_command() {
     let _serial = serial();
     step().assert_signals_forwarded();

@@ -12,7 +12,8 @@ fn proc_mount_never_reaches_a_shared_host() {
     let host = SharedMountHost::start();
     let mut running = step().start_sh_in(&host, "echo ready; read x");
     running.wait_for_line("ready");
-    assert!(host.mounts_below(&rootfs()).is_empty(), "the container's proc mount leaked");
+    let leaked = host.mounts_below(&rootfs());
+    assert!(leaked.is_empty(), "the container's mounts reached the host: {leaked:?}");
     running.finish();
     assert!(host.mounts_below(&rootfs()).is_empty(), "a mount was left");
 }
@@ -44,6 +45,11 @@ fn hostname_is_container() {
 #[test]
 fn pid_1_reaps_orphans() {
     step().assert_orphans_reaped();
+}
+
+#[test]
+fn the_container_dies_with_its_runtime() {
+    step().assert_container_dies_with_its_runtime();
 }
 
 #[test]

@@ -16,7 +16,8 @@ use clap::{Args, Parser, Subcommand};
 use nix::errno::Errno;
 use nix::mount::{MntFlags, MsFlags, mount, umount2};
 use nix::sched::{CloneFlags, unshare};
-use nix::sys::signal::{SigSet, Signal, kill};
+use nix::sys::prctl::set_pdeathsig;
+use nix::sys::signal::{SIGKILL, SigSet, Signal, kill};
 use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
 use nix::unistd::{Pid, chdir, chroot, getpid, sethostname};
 
@@ -49,11 +50,9 @@ struct Target {
     /// The cgroup to join (given by `run` to `child`)
     #[arg(long, hide = true)]
     cgroup: Option<PathBuf>,
-    /// The program to run
-    command: OsString,
-    /// Its arguments, passed on untouched (hyphens included)
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
-    args: Vec<OsString>,
+    /// The program to run, then its arguments, passed on untouched (hyphens included)
+    #[arg(value_name = "CMD", required = true, trailing_var_arg = true)]
+    argv: Vec<OsString>,
 }
 
 /// Why the container did not run, and the exit code that says who failed.
@@ -97,8 +96,8 @@ fn run(target: &Target) -> Result<u8, Failure> {
     // /proc/self/exe is the program this process runs: this very binary.
     let mut reexec = Command::new("/proc/self/exe");
     reexec.arg("child").arg("--rootfs").arg(&rootfs).arg("--cgroup").arg(&cgroup);
-    reexec.arg(&target.command).args(&target.args);
-    let code = spawn_unblocked(&mut reexec)
+    reexec.args(&target.argv);
+    let code = spawn_supervised(&mut reexec)
         .map_err(|err| io_failed("re-execute /proc/self/exe", err))
         .and_then(|child| supervise(Pid::from_raw(child.id() as i32), &signals));
     remove_cgroup(&cgroup).and(code)
@@ -120,10 +119,14 @@ fn child(target: &Target) -> Result<u8, Failure> {
 
 /// The root filesystem asked for, or the course's own, built on first use.
 fn rootfs_dir(target: &Target) -> Result<PathBuf, Failure> {
-    match &target.rootfs {
-        Some(dir) => Ok(dir.clone()),
-        None => rootfs::ensure().map_err(|err| Failure { code: 125, message: err.to_string() }),
+    let Some(dir) = &target.rootfs else {
+        return rootfs::ensure().map_err(|err| Failure { code: 125, message: err.to_string() });
+    };
+    if !dir.join("proc").is_dir() {
+        let message = format!("--rootfs {}: not a root filesystem (no /proc in it)", dir.display());
+        return Err(Failure { code: 125, message });
     }
+    Ok(dir.clone())
 }
 
 /// Make `rootfs` our `/`, and mount on its /proc a proc filesystem, which shows
@@ -163,6 +166,7 @@ fn pids_hierarchy() -> Result<(PathBuf, bool), Failure> {
 /// after our PID, so two containers never share one.
 fn create_cgroup(pids_max: u32) -> Result<PathBuf, Failure> {
     let (hierarchy, v2) = pids_hierarchy()?;
+    remove_stale_cgroups(&hierarchy);
     if v2 {
         // In cgroup v2 a controller acts in a cgroup only if its parent hands it down.
         write(&hierarchy.join("cgroup.subtree_control"), "+pids")?;
@@ -174,6 +178,18 @@ fn create_cgroup(pids_max: u32) -> Result<PathBuf, Failure> {
         let _ = fs::remove_dir(&cgroup);
     })?;
     Ok(cgroup)
+}
+
+/// Remove the cgroups of containers whose `run` was killed before it could: their
+/// names hold a PID that no longer exists. (rmdir refuses a cgroup with a process.)
+fn remove_stale_cgroups(hierarchy: &Path) {
+    for entry in fs::read_dir(hierarchy).into_iter().flatten().flatten() {
+        let name = entry.file_name();
+        let pid = name.to_str().and_then(|n| n.strip_prefix("container-")?.parse().ok());
+        if pid.is_some_and(|pid| kill(Pid::from_raw(pid), None) == Err(Errno::ESRCH)) {
+            let _ = fs::remove_dir(entry.path());
+        }
+    }
 }
 
 /// Move ourselves into the cgroup before starting anything: children are born in
@@ -200,8 +216,8 @@ fn write(file: &Path, value: &str) -> Result<(), Failure> {
 /// Start the command with our stdin, stdout and stderr, and wait for it to end.
 fn run_command(target: &Target) -> Result<u8, Failure> {
     let signals = block_signals()?;
-    let command = spawn_unblocked(Command::new(&target.command).args(&target.args))
-        .map_err(|err| cannot_start(&target.command, err))?;
+    let command = spawn_supervised(Command::new(&target.argv[0]).args(&target.argv[1..]))
+        .map_err(|err| cannot_start(&target.argv[0], err))?;
     supervise(Pid::from_raw(command.id() as i32), &signals)
 }
 
@@ -215,11 +231,16 @@ fn block_signals() -> Result<SigSet, Failure> {
     Ok(signals)
 }
 
-/// Start `command` with no signal blocked: a new process inherits its parent's mask.
-fn spawn_unblocked(command: &mut Command) -> io::Result<Child> {
-    // SAFETY: the closure runs in the new process between fork and exec, where only
-    // async-signal-safe calls are sound; sigprocmask is one.
-    unsafe { command.pre_exec(|| Ok(SigSet::all().thread_unblock()?)) };
+/// Start `command` for `supervise`: with no signal blocked (a new process inherits
+/// its parent's mask), and killed if we die first, so a container never outlives `run`.
+fn spawn_supervised(command: &mut Command) -> io::Result<Child> {
+    let prepare = || {
+        SigSet::all().thread_unblock()?;
+        Ok(set_pdeathsig(SIGKILL)?)
+    };
+    // SAFETY: `prepare` runs in the new process between fork and exec, where only
+    // async-signal-safe calls are sound; sigprocmask and prctl are.
+    unsafe { command.pre_exec(prepare) };
     command.spawn()
 }
 
@@ -271,7 +292,24 @@ fn io_failed(what: impl Display, err: io::Error) -> Failure {
 
 /// The command never started: 127 when it does not exist, 126 when it cannot be executed.
 fn cannot_start(command: &OsStr, err: io::Error) -> Failure {
-    let code = if err.kind() == io::ErrorKind::NotFound { 127 } else { 126 };
     let message = format!("cannot run {}: {err}", command.display());
-    Failure { code, message }
+    if err.kind() != io::ErrorKind::NotFound {
+        return Failure { code: 126, message };
+    }
+    if !exists_in_path(command) {
+        return Failure { code: 127, message };
+    }
+    // The kernel says ENOENT also when the program's ELF interpreter is missing.
+    let why = "yet it exists: it is dynamically linked and its loader is missing from the \
+               root filesystem (use a statically linked program)";
+    Failure { code: 126, message: format!("{message} — {why}") }
+}
+
+/// Whether `command` names a file, looked up in PATH as running it would.
+fn exists_in_path(command: &OsStr) -> bool {
+    if command.as_encoded_bytes().contains(&b'/') {
+        return Path::new(command).exists();
+    }
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path).any(|dir| dir.join(command).exists())
 }

@@ -4,6 +4,8 @@
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use nix::sys::signal::{SIGKILL, SIGTERM, kill};
+use nix::unistd::Pid;
 use rootfs::harness::{FILTERS, Step, TIMEOUT, pids_cgroup_of, read_cgroup_file};
 
 fn step() -> Step {
@@ -40,7 +42,9 @@ fn the_kernel_reports_the_limit_and_the_cgroup_is_removed_after() {
 
 #[test]
 fn a_fork_bomb_is_held_at_the_limit_and_the_host_stays_usable() {
-    let mut running = step().start_sh("bomb() { bomb | bomb & }; bomb; echo ready; read x");
+    // One fork from the shell itself, `(bomb) &`: for `bomb | bomb &` the shell forks
+    // twice, and the second fork may already find the cgroup full.
+    let mut running = step().start_sh("bomb() { bomb | bomb & }; (bomb) & echo ready; read x");
     running.wait_for_line("ready");
     let cgroup = pids_cgroup_of(running.container_init());
     let deadline = Instant::now() + TIMEOUT;
@@ -64,15 +68,34 @@ fn refused_forks(cgroup: &std::path::Path) -> u64 {
 
 #[test]
 fn the_cgroup_is_removed_after_a_signal_too() {
+    // `sleep`, not `read`: finish() closes stdin, which could end `read` first.
+    let mut running = step().start_sh("echo ready; sleep 30");
+    running.wait_for_line("ready");
+    let cgroup = pids_cgroup_of(running.container_init());
+    let _ = kill(Pid::from_raw(running.pid()), SIGTERM);
+    assert_eq!(running.finish().code, 128 + 15);
+    assert!(!cgroup.exists(), "{} was left behind", cgroup.display());
+}
+
+#[test]
+fn a_cgroup_left_by_a_killed_runtime_is_removed_by_the_next_run() {
     let mut running = step().start_sh("echo ready; read x");
     running.wait_for_line("ready");
     let cgroup = pids_cgroup_of(running.container_init());
-    let _ = nix::sys::signal::kill(
-        nix::unistd::Pid::from_raw(running.pid()),
-        nix::sys::signal::SIGTERM,
-    );
-    assert_eq!(running.finish().code, 128 + 15);
+    let _ = kill(Pid::from_raw(running.pid()), SIGKILL);
+    assert_eq!(running.finish().code, 128 + 9);
+    assert_eq!(step().sh("exit 0").code, 0);
     assert!(!cgroup.exists(), "{} was left behind", cgroup.display());
+}
+
+#[test]
+fn another_run_leaves_a_live_containers_cgroup_alone() {
+    let mut running = step().start_sh("echo ready; read x");
+    running.wait_for_line("ready");
+    let cgroup = pids_cgroup_of(running.container_init());
+    assert_eq!(step().sh("exit 0").code, 0);
+    assert_eq!(read_cgroup_file(&cgroup, "pids.max"), "20");
+    running.finish();
 }
 
 #[test]
@@ -84,6 +107,11 @@ fn ps_shows_only_the_container() {
 #[test]
 fn namespaces_are_step_6s() {
     insta::assert_snapshot!(step().namespaces());
+}
+
+#[test]
+fn the_container_dies_with_its_runtime() {
+    step().assert_container_dies_with_its_runtime();
 }
 
 #[test]
