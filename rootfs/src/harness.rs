@@ -11,7 +11,7 @@
 
 use std::collections::BTreeMap;
 use std::ffi::OsStr;
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
@@ -180,6 +180,40 @@ impl Step {
         running.finish();
     }
 
+    /// `runs` short containers in a row leave nothing behind: no mount in the host's
+    /// mount table, no cgroup named after their runtime, and each one ends.
+    pub fn assert_nothing_accumulates(&self, runs: usize) {
+        let me = std::process::id() as i32;
+        let mounts = fs::read_to_string(format!("/proc/{me}/mountinfo")).unwrap_or_default();
+        let (hierarchy, _) = pids_hierarchy();
+        for _ in 0..runs {
+            let out = self.run(&["true"]);
+            assert_eq!(out.code, 0, "{out:?}");
+            let cgroup = hierarchy.join(format!("container-{}", out.pid));
+            assert!(!cgroup.exists(), "{} was left behind", cgroup.display());
+        }
+        let after = fs::read_to_string(format!("/proc/{me}/mountinfo")).unwrap_or_default();
+        assert_eq!(after, mounts, "the host's mount table changed after {runs} containers");
+    }
+
+    /// The runtime and the container's PID 1 hold no file of the runtime's own open:
+    /// only stdin, stdout, stderr, and what this test process passed down to them
+    /// (cargo's jobserver pipe, for one: these steps pass inherited files on).
+    pub fn assert_only_stdio_open(&self) {
+        let mut running = self.start_sh("echo ready; read x");
+        running.wait_for_line("ready");
+        // std's spawn() holds a socket until the new program has started: it may
+        // still be open when the command has printed "ready". Wait for it to close.
+        for pid in [running.pid(), running.container_init()] {
+            let deadline = Instant::now() + Duration::from_secs(2);
+            while !own_files(pid).is_empty() && Instant::now() < deadline {
+                thread::sleep(Duration::from_millis(5));
+            }
+            assert_eq!(own_files(pid), Vec::<String>::new(), "files process {pid} opened itself");
+        }
+        running.finish();
+    }
+
     /// A container does not outlive its program: SIGKILL `run`, and every process
     /// of the container is gone soon after.
     pub fn assert_container_dies_with_its_runtime(&self) {
@@ -278,6 +312,25 @@ impl Running {
         })
     }
 
+    /// Set off a container started with [`FORK_BOMB`], but only once the kernel shows
+    /// that its PID 1 is in a cgroup whose `pids.max` is `limit`: a container program
+    /// without a working limit must fail this test, not fork-bomb the machine.
+    /// Returns that cgroup.
+    pub fn detonate_fork_bomb(&mut self, limit: u32) -> PathBuf {
+        self.wait_for_line("ready");
+        let cgroup = pids_cgroup_of(self.container_init());
+        let max = fs::read_to_string(cgroup.join("pids.max")).unwrap_or_default();
+        assert_eq!(
+            max.trim(),
+            limit.to_string(),
+            "no pids limit on {}: not set off",
+            cgroup.display()
+        );
+        let stdin = self.stdin.as_mut().unwrap_or_else(|| panic!("{}: stdin closed", self.what));
+        stdin.write_all(b"go\n").unwrap_or_else(|err| panic!("{}: write stdin: {err}", self.what));
+        cgroup
+    }
+
     /// Close the container's stdin, wait for its end and return what it printed.
     pub fn finish(mut self) -> Output {
         self.stdin = None;
@@ -331,6 +384,17 @@ impl Drop for Running {
         let _ = self.child.wait();
         detach_mounts_below(&rootfs());
     }
+}
+
+/// The files process `pid` has open beyond stdin, stdout and stderr that are not
+/// the same open file as this test process has under that number (inherited).
+fn own_files(pid: i32) -> Vec<String> {
+    let fds = fs::read_dir(format!("/proc/{pid}/fd")).into_iter().flatten().flatten();
+    let fds =
+        fds.filter_map(|fd| fd.file_name().to_str()?.parse::<i32>().ok()).filter(|fd| *fd > 2);
+    let target = |pid: &str, fd: i32| fs::read_link(format!("/proc/{pid}/fd/{fd}")).ok();
+    let own = fds.filter(|fd| target(&pid.to_string(), *fd) != target("self", *fd));
+    own.map(|fd| format!("{fd} -> {:?}", target(&pid.to_string(), fd))).collect()
 }
 
 /// Detach every mount at or below `dir` in this process's mount namespace.
@@ -511,6 +575,36 @@ pub fn pids_cgroup_of(pid: i32) -> PathBuf {
         }
     }
     panic!("process {pid}: no pids cgroup in /proc/{pid}/cgroup:\n{cgroups}")
+}
+
+/// A fork bomb, armed: it prints `ready`, waits for a line on stdin, then goes off
+/// and lasts until stdin closes. Start it only with [`Running::detonate_fork_bomb`],
+/// which first checks that the container is held by a pids limit. The shell forks
+/// once, `(bomb) &`: for `bomb | bomb &` it would fork twice, and the second fork
+/// could already find the cgroup full and stop the script.
+pub const FORK_BOMB: &str = "bomb() { bomb | bomb & }; echo ready; read go; (bomb) & read x";
+
+/// How many forks the pids controller refused in `cgroup` ("max" in pids.events).
+pub fn refused_forks(cgroup: &Path) -> u64 {
+    let events = read_cgroup_file(cgroup, "pids.events");
+    events.lines().find_map(|line| line.strip_prefix("max ")?.parse().ok()).unwrap_or(0)
+}
+
+/// Wait until the pids controller of `cgroup` has refused a fork, checking all the
+/// while that the cgroup never holds more than `limit` processes.
+pub fn assert_held_at_limit(cgroup: &Path, limit: u32) {
+    let deadline = Instant::now() + TIMEOUT;
+    while refused_forks(cgroup) == 0 {
+        assert!(Instant::now() < deadline, "{} never reached its limit", cgroup.display());
+        let current: u32 = read_cgroup_file(cgroup, "pids.current").parse().unwrap_or(0);
+        assert!(current <= limit, "{current} processes in a cgroup limited to {limit}");
+        thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// How many processes the host has.
+pub fn process_count() -> usize {
+    all_pids().len()
 }
 
 /// Read a cgroup file (`pids.max`, `pids.current`…), trimmed.

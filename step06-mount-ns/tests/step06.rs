@@ -48,6 +48,16 @@ fn pid_1_reaps_orphans() {
 }
 
 #[test]
+fn two_hundred_containers_in_a_row_leave_nothing_behind() {
+    step().assert_nothing_accumulates(200);
+}
+
+#[test]
+fn only_stdin_stdout_and_stderr_are_open() {
+    step().assert_only_stdio_open();
+}
+
+#[test]
 fn the_container_dies_with_its_runtime() {
     step().assert_container_dies_with_its_runtime();
 }

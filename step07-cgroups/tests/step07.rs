@@ -2,11 +2,12 @@
 //! 20 processes (`--pids-max` changes it); `run` removes the cgroup at the end.
 
 use std::process::Command;
-use std::time::{Duration, Instant};
 
 use nix::sys::signal::{SIGKILL, SIGTERM, kill};
 use nix::unistd::Pid;
-use rootfs::harness::{FILTERS, Step, TIMEOUT, pids_cgroup_of, read_cgroup_file};
+use rootfs::harness::{
+    FILTERS, FORK_BOMB, Step, assert_held_at_limit, pids_cgroup_of, read_cgroup_file,
+};
 
 fn step() -> Step {
     Step::in_rootfs(env!("CARGO_BIN_EXE_step07-cgroups"))
@@ -42,28 +43,13 @@ fn the_kernel_reports_the_limit_and_the_cgroup_is_removed_after() {
 
 #[test]
 fn a_fork_bomb_is_held_at_the_limit_and_the_host_stays_usable() {
-    // One fork from the shell itself, `(bomb) &`: for `bomb | bomb &` the shell forks
-    // twice, and the second fork may already find the cgroup full.
-    let mut running = step().start_sh("bomb() { bomb | bomb & }; (bomb) & echo ready; read x");
-    running.wait_for_line("ready");
-    let cgroup = pids_cgroup_of(running.container_init());
-    let deadline = Instant::now() + TIMEOUT;
-    while refused_forks(&cgroup) == 0 {
-        assert!(Instant::now() < deadline, "the fork bomb never reached the limit");
-        let current: u32 = read_cgroup_file(&cgroup, "pids.current").parse().unwrap_or(0);
-        assert!(current <= 20, "{current} processes in a cgroup limited to 20");
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    let mut running = step().start_sh(FORK_BOMB);
+    let cgroup = running.detonate_fork_bomb(20);
+    assert_held_at_limit(&cgroup, 20);
     let host_can_fork = Command::new("true").status().is_ok_and(|status| status.success());
     assert!(host_can_fork, "the host could not start a process during the fork bomb");
     running.finish();
     assert!(!cgroup.exists(), "{} was left behind", cgroup.display());
-}
-
-/// How many forks the pids controller refused in `cgroup` (the "max" line of pids.events).
-fn refused_forks(cgroup: &std::path::Path) -> u64 {
-    let events = read_cgroup_file(cgroup, "pids.events");
-    events.lines().find_map(|line| line.strip_prefix("max ")?.parse().ok()).unwrap_or(0)
 }
 
 #[test]
@@ -107,6 +93,16 @@ fn ps_shows_only_the_container() {
 #[test]
 fn namespaces_are_step_6s() {
     insta::assert_snapshot!(step().namespaces());
+}
+
+#[test]
+fn two_hundred_containers_in_a_row_leave_nothing_behind() {
+    step().assert_nothing_accumulates(200);
+}
+
+#[test]
+fn only_stdin_stdout_and_stderr_are_open() {
+    step().assert_only_stdio_open();
 }
 
 #[test]

@@ -1,0 +1,29 @@
+//! Load: 16 containers at once, each running a fork bomb. A test binary of its
+//! own, so that nothing else runs meanwhile and the host's process count means
+//! something.
+
+use std::process::Command;
+
+use rootfs::harness::{FORK_BOMB, Step, assert_held_at_limit, process_count};
+
+#[test]
+fn sixteen_fork_bombs_at_once_are_each_held_and_all_end() {
+    let step = Step::in_rootfs(env!("CARGO_BIN_EXE_step07-cgroups"));
+    let before = process_count();
+    let mut bombs: Vec<_> = (0..16).map(|_| step.start_sh(FORK_BOMB)).collect();
+    let cgroups: Vec<_> = bombs.iter_mut().map(|bomb| bomb.detonate_fork_bomb(20)).collect();
+    for cgroup in &cgroups {
+        assert_held_at_limit(cgroup, 20);
+    }
+    let host_can_fork = Command::new("true").status().is_ok_and(|status| status.success());
+    assert!(host_can_fork, "the host could not start a process under 16 fork bombs");
+    for bomb in bombs {
+        bomb.finish();
+    }
+    for cgroup in &cgroups {
+        assert!(!cgroup.exists(), "{} was left behind", cgroup.display());
+    }
+    // Other programs on the host may start a process or two meanwhile.
+    let after = process_count();
+    assert!(after <= before + 2, "{before} processes before, {after} after");
+}
