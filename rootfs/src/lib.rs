@@ -14,6 +14,7 @@
 mod busybox;
 mod elf;
 mod error;
+#[cfg(feature = "harness")]
 pub mod harness;
 mod lock;
 mod remove;
