@@ -124,6 +124,67 @@ impl Step {
     }
 }
 
+/// What the book shows, produced by the tests so that it cannot go stale.
+impl Step {
+    /// A shell session in a container, as a learner would type it: each command
+    /// after a prompt, then what it printed (stdout and stderr), with the host's
+    /// name shown as `[HOST]`. Snapshot it with [`FILTERS`] for the rest that varies.
+    pub fn session(&self, commands: &[&str]) -> String {
+        // The shell reads the commands from its stdin, as if typed.
+        let (shell, prompt) = if self.busybox == "/bin/busybox" {
+            (vec!["/bin/sh"], "/ # ")
+        } else {
+            (vec![self.busybox.as_str(), "sh"], "# ")
+        };
+        let mut script = String::from("exec 2>&1\n");
+        for command in commands {
+            let shown = format!("{prompt}{command}").replace('\'', r"'\''");
+            script.push_str(&format!("echo '{shown}'\n{command}\n"));
+        }
+        let mut running = self.start(&shell);
+        if let Some(stdin) = running.stdin.as_mut() {
+            stdin.write_all(script.as_bytes()).unwrap_or_else(|err| panic!("write stdin: {err}"));
+        }
+        let out = running.finish();
+        assert_eq!(out.code, 0, "the session failed: {out:?}");
+        let host = fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
+        let shown = |line: &str| if line == host.trim() { "[HOST]" } else { line }.to_owned();
+        out.stdout.lines().map(|line| shown(line) + "\n").collect()
+    }
+}
+
+/// The change a step makes to the previous one: `diff -u` of their `main.rs`,
+/// without the book's `// ANCHOR` lines. Each step's tests snapshot it, and its
+/// chapter includes that snapshot: a change to either program shows in review.
+pub fn change(previous: &str, this: &str) -> String {
+    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let dir = std::env::temp_dir().join(format!("change-{}-{this}", std::process::id()));
+    fs::create_dir_all(&dir).unwrap_or_else(|err| panic!("mkdir {}: {err}", dir.display()));
+    let [old, new] = [previous, this].map(|step| {
+        let source = workspace.join(step).join("src/main.rs");
+        let text = fs::read_to_string(&source)
+            .unwrap_or_else(|err| panic!("read {}: {err}", source.display()));
+        let kept: String = text
+            .lines()
+            .filter(|line| !line.trim_start().starts_with("// ANCHOR"))
+            .map(|line| format!("{line}\n"))
+            .collect();
+        let copy = dir.join(step);
+        fs::write(&copy, kept).unwrap_or_else(|err| panic!("write {}: {err}", copy.display()));
+        copy
+    });
+    let diff = Command::new("diff")
+        .args(["-u", "--show-function-line=^fn "])
+        .arg(format!("--label={previous}/src/main.rs"))
+        .arg(format!("--label={this}/src/main.rs"))
+        .args([&old, &new])
+        .output()
+        .unwrap_or_else(|err| panic!("cannot run diff (diffutils): {err}"));
+    let _ = fs::remove_dir_all(&dir);
+    assert_eq!(diff.status.code(), Some(1), "diff found no change, or failed: {diff:?}");
+    String::from_utf8_lossy(&diff.stdout).into_owned()
+}
+
 /// Checks that hold from some step on, shared by the steps' tests.
 impl Step {
     /// The hostname inside a container.

@@ -11,6 +11,7 @@ use std::process::{Command, ExitCode, ExitStatus};
 
 use clap::{Args, Parser, Subcommand};
 
+// ANCHOR: cli
 #[derive(Parser)]
 #[command(about = "Step 1: run a command, with no isolation yet")]
 struct Cli {
@@ -31,6 +32,7 @@ struct Target {
     #[arg(value_name = "CMD", required = true, trailing_var_arg = true)]
     argv: Vec<OsString>,
 }
+// ANCHOR_END: cli
 
 /// Why the container did not run, and the exit code that says who failed.
 struct Failure {
@@ -38,6 +40,7 @@ struct Failure {
     message: String,
 }
 
+// ANCHOR: main
 fn main() -> ExitCode {
     let outcome = match Cli::parse().action {
         Action::Run(target) => run(&target),
@@ -50,12 +53,16 @@ fn main() -> ExitCode {
         }
     }
 }
+// ANCHOR_END: main
 
+// ANCHOR: run
 /// Set up the container, then run the command in it. Nothing to set up yet.
 fn run(target: &Target) -> Result<u8, Failure> {
     run_command(target)
 }
+// ANCHOR_END: run
 
+// ANCHOR: run_command
 /// Start the command with our stdin, stdout and stderr, and wait for it to end.
 fn run_command(target: &Target) -> Result<u8, Failure> {
     let status = Command::new(&target.argv[0])
@@ -64,7 +71,9 @@ fn run_command(target: &Target) -> Result<u8, Failure> {
         .map_err(|err| cannot_start(&target.argv[0], err))?;
     Ok(exit_code(status))
 }
+// ANCHOR_END: run_command
 
+// ANCHOR: errors
 /// The command never started: 127 when it does not exist, 126 when it cannot be executed.
 fn cannot_start(command: &OsStr, err: io::Error) -> Failure {
     let code = if err.kind() == io::ErrorKind::NotFound { 127 } else { 126 };
@@ -80,3 +89,4 @@ fn exit_code(status: ExitStatus) -> u8 {
         (None, None) => 125,
     }
 }
+// ANCHOR_END: errors

@@ -14,6 +14,7 @@ use clap::{Args, Parser, Subcommand};
 use nix::errno::Errno;
 use nix::sched::{CloneFlags, unshare};
 
+// ANCHOR: cli
 #[derive(Parser)]
 #[command(about = "Step 2: run a command with a hostname of its own (UTS namespace)")]
 struct Cli {
@@ -34,6 +35,7 @@ struct Target {
     #[arg(value_name = "CMD", required = true, trailing_var_arg = true)]
     argv: Vec<OsString>,
 }
+// ANCHOR_END: cli
 
 /// Why the container did not run, and the exit code that says who failed.
 struct Failure {
@@ -41,6 +43,7 @@ struct Failure {
     message: String,
 }
 
+// ANCHOR: main
 fn main() -> ExitCode {
     let outcome = match Cli::parse().action {
         Action::Run(target) => run(&target),
@@ -53,7 +56,9 @@ fn main() -> ExitCode {
         }
     }
 }
+// ANCHOR_END: main
 
+// ANCHOR: run
 /// Set up the container, then run the command in it.
 fn run(target: &Target) -> Result<u8, Failure> {
     // unshare() moves this process into a new UTS namespace, a copy of the host's;
@@ -61,7 +66,9 @@ fn run(target: &Target) -> Result<u8, Failure> {
     unshare(CloneFlags::CLONE_NEWUTS).map_err(|err| failed("unshare(CLONE_NEWUTS)", err))?;
     run_command(target)
 }
+// ANCHOR_END: run
 
+// ANCHOR: run_command
 /// Start the command with our stdin, stdout and stderr, and wait for it to end.
 fn run_command(target: &Target) -> Result<u8, Failure> {
     let status = Command::new(&target.argv[0])
@@ -70,7 +77,9 @@ fn run_command(target: &Target) -> Result<u8, Failure> {
         .map_err(|err| cannot_start(&target.argv[0], err))?;
     Ok(exit_code(status))
 }
+// ANCHOR_END: run_command
 
+// ANCHOR: errors
 /// The runtime itself failed (exit code 125): say which call and why.
 fn failed(call: impl Display, err: Errno) -> Failure {
     let hint = if err == Errno::EPERM { " — run as root (sudo)" } else { "" };
@@ -93,3 +102,4 @@ fn exit_code(status: ExitStatus) -> u8 {
         (None, None) => 125,
     }
 }
+// ANCHOR_END: errors

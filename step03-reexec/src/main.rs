@@ -16,6 +16,7 @@ use nix::errno::Errno;
 use nix::sched::{CloneFlags, unshare};
 use nix::unistd::sethostname;
 
+// ANCHOR: cli
 #[derive(Parser)]
 #[command(about = "Step 3: set the hostname from inside, via a re-executed child")]
 struct Cli {
@@ -39,6 +40,7 @@ struct Target {
     #[arg(value_name = "CMD", required = true, trailing_var_arg = true)]
     argv: Vec<OsString>,
 }
+// ANCHOR_END: cli
 
 /// Why the container did not run, and the exit code that says who failed.
 struct Failure {
@@ -46,6 +48,7 @@ struct Failure {
     message: String,
 }
 
+// ANCHOR: main
 fn main() -> ExitCode {
     let outcome = match Cli::parse().action {
         Action::Run(target) => run(&target),
@@ -59,7 +62,9 @@ fn main() -> ExitCode {
         }
     }
 }
+// ANCHOR_END: main
 
+// ANCHOR: run
 /// Outside the container: make the namespace, then start ourselves again inside it.
 fn run(target: &Target) -> Result<u8, Failure> {
     // unshare() moves this process into a new UTS namespace, a copy of the host's;
@@ -73,13 +78,17 @@ fn run(target: &Target) -> Result<u8, Failure> {
         .map_err(|err| io_failed("re-execute /proc/self/exe", err))?;
     Ok(exit_code(status))
 }
+// ANCHOR_END: run
 
+// ANCHOR: child
 /// Inside the container, before the command starts: the moment to set it up.
 fn child(target: &Target) -> Result<u8, Failure> {
     sethostname("container").map_err(|err| failed("sethostname(container)", err))?;
     run_command(target)
 }
+// ANCHOR_END: child
 
+// ANCHOR: run_command
 /// Start the command with our stdin, stdout and stderr, and wait for it to end.
 fn run_command(target: &Target) -> Result<u8, Failure> {
     let status = Command::new(&target.argv[0])
@@ -88,7 +97,9 @@ fn run_command(target: &Target) -> Result<u8, Failure> {
         .map_err(|err| cannot_start(&target.argv[0], err))?;
     Ok(exit_code(status))
 }
+// ANCHOR_END: run_command
 
+// ANCHOR: errors
 /// The runtime itself failed (exit code 125): say which call and why.
 fn failed(call: impl Display, err: Errno) -> Failure {
     let hint = if err == Errno::EPERM { " — run as root (sudo)" } else { "" };
@@ -116,3 +127,4 @@ fn exit_code(status: ExitStatus) -> u8 {
         (None, None) => 125,
     }
 }
+// ANCHOR_END: errors

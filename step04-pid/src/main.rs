@@ -19,6 +19,7 @@ use nix::sys::signal::{SIGKILL, SigSet, Signal, kill};
 use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
 use nix::unistd::{Pid, sethostname};
 
+// ANCHOR: cli
 #[derive(Parser)]
 #[command(about = "Step 4: a PID namespace of its own, with the child as PID 1")]
 struct Cli {
@@ -42,6 +43,7 @@ struct Target {
     #[arg(value_name = "CMD", required = true, trailing_var_arg = true)]
     argv: Vec<OsString>,
 }
+// ANCHOR_END: cli
 
 /// Why the container did not run, and the exit code that says who failed.
 struct Failure {
@@ -49,6 +51,7 @@ struct Failure {
     message: String,
 }
 
+// ANCHOR: main
 fn main() -> ExitCode {
     let outcome = match Cli::parse().action {
         Action::Run(target) => run(&target),
@@ -62,7 +65,9 @@ fn main() -> ExitCode {
         }
     }
 }
+// ANCHOR_END: main
 
+// ANCHOR: run
 /// Outside the container: make the namespaces, then start ourselves again inside them.
 fn run(target: &Target) -> Result<u8, Failure> {
     // unshare() moves this process into a new UTS namespace, a copy of the host's;
@@ -79,13 +84,17 @@ fn run(target: &Target) -> Result<u8, Failure> {
         spawn_supervised(&mut reexec).map_err(|err| io_failed("re-execute /proc/self/exe", err))?;
     supervise(Pid::from_raw(child.id() as i32), &signals)
 }
+// ANCHOR_END: run
 
+// ANCHOR: child
 /// Inside the container, before the command starts: the moment to set it up.
 fn child(target: &Target) -> Result<u8, Failure> {
     sethostname("container").map_err(|err| failed("sethostname(container)", err))?;
     run_command(target)
 }
+// ANCHOR_END: child
 
+// ANCHOR: run_command
 /// Start the command with our stdin, stdout and stderr, and wait for it to end.
 fn run_command(target: &Target) -> Result<u8, Failure> {
     let signals = block_signals()?;
@@ -93,7 +102,9 @@ fn run_command(target: &Target) -> Result<u8, Failure> {
         .map_err(|err| cannot_start(&target.argv[0], err))?;
     supervise(Pid::from_raw(command.id() as i32), &signals)
 }
+// ANCHOR_END: run_command
 
+// ANCHOR: pid1
 /// Hold back the signals we pass on, so that they queue up for `supervise`: the
 /// kernel drops any signal that a namespace's PID 1 has no handler for. Do it
 /// before starting the command, so that none can slip through in between.
@@ -150,7 +161,9 @@ fn reap_children(main: Pid) -> Result<Option<u8>, Failure> {
         }
     }
 }
+// ANCHOR_END: pid1
 
+// ANCHOR: errors
 /// The runtime itself failed (exit code 125): say which call and why.
 fn failed(call: impl Display, err: Errno) -> Failure {
     let hint = if err == Errno::EPERM { " — run as root (sudo)" } else { "" };
@@ -169,3 +182,4 @@ fn cannot_start(command: &OsStr, err: io::Error) -> Failure {
     let message = format!("cannot run {}: {err}", command.display());
     Failure { code, message }
 }
+// ANCHOR_END: errors

@@ -20,6 +20,7 @@ use nix::sys::signal::{SIGKILL, SigSet, Signal, kill};
 use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
 use nix::unistd::{Pid, chdir, chroot, sethostname};
 
+// ANCHOR: cli
 #[derive(Parser)]
 #[command(about = "Step 6: mounts of its own (mount namespace, private propagation)")]
 struct Cli {
@@ -46,6 +47,7 @@ struct Target {
     #[arg(value_name = "CMD", required = true, trailing_var_arg = true)]
     argv: Vec<OsString>,
 }
+// ANCHOR_END: cli
 
 /// Why the container did not run, and the exit code that says who failed.
 struct Failure {
@@ -53,6 +55,7 @@ struct Failure {
     message: String,
 }
 
+// ANCHOR: main
 fn main() -> ExitCode {
     let outcome = match Cli::parse().action {
         Action::Run(target) => run(&target),
@@ -66,7 +69,9 @@ fn main() -> ExitCode {
         }
     }
 }
+// ANCHOR_END: main
 
+// ANCHOR: run
 /// Outside the container: make the namespaces, then start ourselves again inside them.
 fn run(target: &Target) -> Result<u8, Failure> {
     // Before unshare: building the root filesystem starts processes, and the first
@@ -92,7 +97,9 @@ fn run(target: &Target) -> Result<u8, Failure> {
         spawn_supervised(&mut reexec).map_err(|err| io_failed("re-execute /proc/self/exe", err))?;
     supervise(Pid::from_raw(child.id() as i32), &signals)
 }
+// ANCHOR_END: run
 
+// ANCHOR: child
 /// Inside the container, before the command starts: the moment to set it up.
 fn child(target: &Target) -> Result<u8, Failure> {
     sethostname("container").map_err(|err| failed("sethostname(container)", err))?;
@@ -103,7 +110,9 @@ fn child(target: &Target) -> Result<u8, Failure> {
     umount2("/proc", MntFlags::MNT_DETACH).map_err(|err| failed("umount(/proc)", err))?;
     code
 }
+// ANCHOR_END: child
 
+// ANCHOR: rootfs
 /// The root filesystem asked for, or the course's own, built on first use.
 fn rootfs_dir(target: &Target) -> Result<PathBuf, Failure> {
     let Some(dir) = &target.rootfs else {
@@ -124,7 +133,9 @@ fn enter_rootfs(rootfs: &Path) -> Result<(), Failure> {
     mount(Some("proc"), "/proc", Some("proc"), MsFlags::empty(), None::<&str>)
         .map_err(|err| failed("mount(proc, /proc)", err))
 }
+// ANCHOR_END: rootfs
 
+// ANCHOR: run_command
 /// Start the command with our stdin, stdout and stderr, and wait for it to end.
 fn run_command(target: &Target) -> Result<u8, Failure> {
     let signals = block_signals()?;
@@ -132,7 +143,9 @@ fn run_command(target: &Target) -> Result<u8, Failure> {
         .map_err(|err| cannot_start(&target.argv[0], err))?;
     supervise(Pid::from_raw(command.id() as i32), &signals)
 }
+// ANCHOR_END: run_command
 
+// ANCHOR: pid1
 /// Hold back the signals we pass on, so that they queue up for `supervise`: the
 /// kernel drops any signal that a namespace's PID 1 has no handler for. Do it
 /// before starting the command, so that none can slip through in between.
@@ -189,7 +202,9 @@ fn reap_children(main: Pid) -> Result<Option<u8>, Failure> {
         }
     }
 }
+// ANCHOR_END: pid1
 
+// ANCHOR: errors
 /// The runtime itself failed (exit code 125): say which call and why.
 fn failed(call: impl Display, err: Errno) -> Failure {
     let hint = if err == Errno::EPERM { " — run as root (sudo)" } else { "" };
@@ -225,3 +240,4 @@ fn exists_in_path(command: &OsStr) -> bool {
     let path = std::env::var_os("PATH").unwrap_or_default();
     std::env::split_paths(&path).any(|dir| dir.join(command).exists())
 }
+// ANCHOR_END: errors
