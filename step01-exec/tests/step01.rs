@@ -1,7 +1,7 @@
 //! Step 1 isolates nothing: the command sees the host's hostname, processes,
 //! files and namespaces.
 
-use rootfs::harness::{FILTERS, Step};
+use rootfs::harness::Step;
 
 fn step() -> Step {
     Step::on_host_files(env!("CARGO_BIN_EXE_step01-exec"))
@@ -44,12 +44,4 @@ fn exit_codes_follow_docker() {
 #[test]
 fn arguments_pass_through_untouched() {
     step().assert_arguments_pass_through();
-}
-
-// What the book shows: the chapter includes these snapshots.
-
-#[test]
-fn a_session() {
-    let session = step().session(&["hostname", "whoami"]);
-    insta::with_settings!({ filters => FILTERS.to_vec() }, { insta::assert_snapshot!(session) });
 }

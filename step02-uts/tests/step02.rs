@@ -1,7 +1,7 @@
 //! Step 2 adds a UTS namespace: the hostname can change inside without changing
 //! the host's, but it starts as a copy of the host's.
 
-use rootfs::harness::{FILTERS, Step, change};
+use rootfs::harness::Step;
 
 fn step() -> Step {
     Step::on_host_files(env!("CARGO_BIN_EXE_step02-uts"))
@@ -37,17 +37,4 @@ fn only_the_uts_namespace_is_new() {
 #[test]
 fn exit_codes_follow_docker() {
     step().assert_exit_codes();
-}
-
-// What the book shows: the chapter includes these snapshots.
-
-#[test]
-fn the_change_from_step_1() {
-    insta::assert_snapshot!(change("step01-exec", "step02-uts"));
-}
-
-#[test]
-fn a_session() {
-    let session = step().session(&["hostname", "hostname container", "hostname"]);
-    insta::with_settings!({ filters => FILTERS.to_vec() }, { insta::assert_snapshot!(session) });
 }

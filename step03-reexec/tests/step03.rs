@@ -1,7 +1,7 @@
 //! Step 3 re-executes itself as `child` inside the new UTS namespace, which sets
 //! the hostname before the command starts.
 
-use rootfs::harness::{FILTERS, Step, change};
+use rootfs::harness::Step;
 
 fn step() -> Step {
     Step::on_host_files(env!("CARGO_BIN_EXE_step03-reexec"))
@@ -27,17 +27,4 @@ fn arguments_pass_through_the_child_untouched() {
 #[test]
 fn exit_codes_pass_through_the_child() {
     step().assert_exit_codes();
-}
-
-// What the book shows: the chapter includes these snapshots.
-
-#[test]
-fn the_change_from_step_2() {
-    insta::assert_snapshot!(change("step02-uts", "step03-reexec"));
-}
-
-#[test]
-fn a_session() {
-    let session = step().session(&["hostname"]);
-    insta::with_settings!({ filters => FILTERS.to_vec() }, { insta::assert_snapshot!(session) });
 }

@@ -5,9 +5,7 @@
 //! Every test holds `serial()`: step 5 containers share the host's mount table,
 //! so a second container's proc would cover the first one's /proc.
 
-use rootfs::harness::{
-    FILTERS, FirstUse, SharedMountHost, Step, change, mounts_below, rootfs, serial,
-};
+use rootfs::harness::{FILTERS, FirstUse, SharedMountHost, Step, mounts_below, rootfs, serial};
 
 fn step() -> Step {
     Step::in_rootfs(env!("CARGO_BIN_EXE_step05-chroot-proc"))
@@ -108,18 +106,4 @@ fn exit_codes_follow_docker() {
 fn arguments_pass_through_the_child_untouched() {
     let _serial = serial();
     step().assert_arguments_pass_through();
-}
-
-// What the book shows: the chapter includes these snapshots.
-
-#[test]
-fn the_change_from_step_4() {
-    insta::assert_snapshot!(change("step04-pid", "step05-chroot-proc"));
-}
-
-#[test]
-fn a_session() {
-    let _serial = serial();
-    let session = step().session(&["hostname", "ls /", "echo $$", "ps"]);
-    insta::with_settings!({ filters => FILTERS.to_vec() }, { insta::assert_snapshot!(session) });
 }

@@ -1,7 +1,7 @@
 //! Step 6 adds a mount namespace with private propagation: the container's proc
 //! mount never reaches the host, even a host whose mounts are shared (systemd's).
 
-use rootfs::harness::{FILTERS, SharedMountHost, Step, change, mounts_below, rootfs};
+use rootfs::harness::{FILTERS, SharedMountHost, Step, mounts_below, rootfs};
 
 fn step() -> Step {
     Step::in_rootfs(env!("CARGO_BIN_EXE_step06-mount-ns"))
@@ -70,17 +70,4 @@ fn signals_reach_the_command() {
 #[test]
 fn exit_codes_follow_docker() {
     step().assert_exit_codes();
-}
-
-// What the book shows: the chapter includes these snapshots.
-
-#[test]
-fn the_change_from_step_5() {
-    insta::assert_snapshot!(change("step05-chroot-proc", "step06-mount-ns"));
-}
-
-#[test]
-fn a_session() {
-    let session = step().session(&["hostname", "ps"]);
-    insta::with_settings!({ filters => FILTERS.to_vec() }, { insta::assert_snapshot!(session) });
 }

@@ -6,7 +6,7 @@ use std::process::Command;
 use nix::sys::signal::{SIGKILL, SIGTERM, kill};
 use nix::unistd::Pid;
 use rootfs::harness::{
-    FILTERS, FORK_BOMB, Step, assert_held_at_limit, change, pids_cgroup_of, read_cgroup_file,
+    FILTERS, FORK_BOMB, Step, assert_held_at_limit, pids_cgroup_of, read_cgroup_file,
 };
 
 fn step() -> Step {
@@ -118,20 +118,4 @@ fn signals_reach_the_command() {
 #[test]
 fn exit_codes_follow_docker() {
     step().assert_exit_codes();
-}
-
-// What the book shows: the chapter includes these snapshots.
-
-#[test]
-fn the_change_from_step_6() {
-    insta::assert_snapshot!(change("step06-mount-ns", "step07-cgroups"));
-}
-
-#[test]
-fn a_session() {
-    // A shell that starts sleeps until the kernel refuses a fork: 16 start, as
-    // PID 1, two shells and `tail` count against the limit of 20 too.
-    let sleeps = "sh -c 'n=0; while true; do sleep 60 >/dev/null 2>&1 & n=$((n+1)); echo \"$n sleeping\"; done' 2>&1 | tail -2";
-    let session = step().session(&["ps", sleeps]);
-    insta::with_settings!({ filters => FILTERS.to_vec() }, { insta::assert_snapshot!(session) });
 }
