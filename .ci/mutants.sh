@@ -6,14 +6,19 @@
 #   sudo bash .ci/mutants.sh          (from anywhere; needs root, as the tests do)
 #
 # How it works:
-#  - copies the repository's tracked files (as they are in the working tree, or
-#    as in commit $MUTANTS_REV) to a scratch directory under /tmp, plus rootfs/cache
-#    (so the copy's root filesystem is built without a download); never target/
-#    nor rootfs/fs;
-#  - runs the unmodified copy's tests once (the baseline): they must pass;
+#  - copies the repository (its files as they are in the working tree, new ones
+#    included, or as in commit $MUTANTS_REV) to a scratch directory under /tmp, plus
+#    rootfs/cache (so the copy's root filesystem is built without a download); never
+#    target/ nor rootfs/fs;
+#  - runs the unmodified copy's behaviour tests once (the baseline): they must pass;
 #  - for each mutant of the table below, applies its textual edit(s) to one file,
-#    checks that it still compiles, runs `cargo test -q -p CRATE`, then restores
+#    checks that it still compiles, runs the crate's behaviour tests, then restores
 #    the file. A failing test run KILLS the mutant; a passing one means it SURVIVED.
+#    The table names the tests that failed (all test files run: --no-fail-fast).
+#    The behaviour tests are every tests/*.rs of the crate but book.rs and
+#    exercises.rs: book.rs snapshots the diff between two steps' main.rs, so it fails
+#    on ANY edit, and would "kill" every mutant without saying anything about what the
+#    step does; exercises.rs fails until the chapter's exercises are solved.
 #    An edit whose `old` text is not found exactly once is a fatal error: the code
 #    changed, and the table must follow it.
 #  - prints a table and `mutants: N killed, M survived`; exits 1 if any survived.
@@ -22,7 +27,8 @@
 # this machine's: a mutant without its mount namespace or without its chroot mounts
 # proc over the test's own /proc, and one without its UTS namespace renames the
 # host. The namespaces keep such damage away from the machine; the tests compare
-# against the test process's own namespaces, so they see the same "host".
+# against the test process's own namespaces, so they see the same "host". The copy,
+# the namespaces and the cleanup are shared with .ci/exercises.sh, in .ci/lib.sh.
 #
 # Environment: CARGO_TARGET_DIR defaults to <repo>/target/mutants (kept between runs,
 # so builds are incremental); MUTANTS_TIMEOUT (seconds per test run, default 300);
@@ -32,15 +38,11 @@ set -euo pipefail
 shopt -u patsub_replacement 2>/dev/null || true
 
 repo=$(git -C "$(dirname "$0")" rev-parse --show-toplevel)
-[ "$(id -u)" -eq 0 ] || { echo "mutants: run as root (the tests make namespaces and cgroups)" >&2; exit 2; }
-command -v unshare >/dev/null || { echo "mutants: needs unshare(1) (util-linux)" >&2; exit 2; }
-
+# shellcheck source=lib.sh
+. "$repo/.ci/lib.sh"
+ci_name=mutants ci_keep=${MUTANTS_KEEP:-} ci_rev=${MUTANTS_REV:-}
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$repo/target/mutants}
-export INSTA_UPDATE=no CI=true
-# These would make the tests run another program, or pass whatever the snapshots say.
-unset CONTAINER_BIN CONTAINER_ROOTFS INSTA_FORCE_PASS
 timeout_s=${MUTANTS_TIMEOUT:-300}
-steps=(step01-exec step02-uts step03-reexec step04-pid step05-chroot-proc step06-mount-ns step07-cgroups)
 
 # ---------------------------------------------------------------------------
 # The mutants. `mutant CRATE "FEATURE REMOVED" OLD NEW [OLD NEW]...`: each OLD must
@@ -116,85 +118,7 @@ mutant step07-cgroups "remove_stale_cgroups" \
     '// mutant: stale cgroups kept'
 
 # ---------------------------------------------------------------------------
-scratch=$(mktemp -d /tmp/mutants.XXXXXX)
-cleanup() {
-    local status=$?
-    reap_leftovers
-    if [ "${MUTANTS_KEEP:-}" = 1 ]; then
-        echo "mutants: kept $scratch" >&2
-    else
-        rm -rf "$scratch"
-    fi
-    exit "$status"
-}
-
-# After a test run: end the processes still running from the copy's root filesystem
-# (each by its PID), and remove the cgroups of containers whose runtime is gone,
-# as a mutant may leave them (the unmutated code does the same for stale ones).
-reap_leftovers() {
-    local p exe dir pid
-    for p in /proc/[0-9]*; do
-        exe=$(readlink "$p/exe" 2>/dev/null) || continue
-        case $exe in "$scratch"/* | "$CARGO_TARGET_DIR"/*) kill -KILL "${p#/proc/}" 2>/dev/null || true ;; esac
-    done
-    for dir in /sys/fs/cgroup/container-* /sys/fs/cgroup/*/container-*; do
-        [ -d "$dir" ] || continue
-        pid=${dir##*/container-}
-        [[ $pid =~ ^[0-9]+$ ]] && ! kill -0 "$pid" 2>/dev/null && rmdir "$dir" 2>/dev/null || true
-    done
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-logs=$scratch/logs
-copy=$scratch/repo
-mkdir -p "$logs" "$copy"
-if [ -n "${MUTANTS_REV:-}" ]; then
-    git -C "$repo" archive "$MUTANTS_REV" | tar -C "$copy" -xf -
-else
-    git -C "$repo" ls-files -z | tar -C "$repo" --null -T - -cf - | tar -C "$copy" -xf -
-fi
-# Fresh modification times: cargo decides what to rebuild by them, and a copy keeps
-# the repository's (or the commit's), older than a previous run's build of another
-# copy (whose paths, e.g. the root filesystem's, are compiled in).
-find "$copy" -type f -exec touch {} +
-if [ -d "$repo/rootfs/cache" ]; then
-    mkdir -p "$copy/rootfs/cache"
-    tar -C "$repo/rootfs/cache" --exclude=./vm -cf - . | tar -C "$copy/rootfs/cache" -xf -
-fi
-
-# cargo test, in new mount and UTS namespaces, under a timeout; output to $1.
-run_tests() {
-    local log=$1
-    shift
-    (cd "$copy" && timeout -k 10 "$timeout_s" unshare --mount --uts --propagation private -- \
-        cargo test -q "$@") >"$log" 2>&1
-}
-
-# The failing tests in a cargo test log: the first one (as TESTFILE::NAME), and how
-# many more failed in that test file; or why the run failed. cargo stops after the
-# first test file with a failure, so the others were not run.
-first_failure() {
-    local log=$1 rc=$2 names first more file
-    if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
-        echo "timeout after ${timeout_s}s"
-        return
-    fi
-    names=$(sed -n 's/^---- \(.*\) stdout ----$/\1/p' "$log" | awk '!seen[$0]++')
-    [ -n "$names" ] || names=$(sed -n 's/^test \(.*\) \.\.\. FAILED$/\1/p' "$log" | awk '!seen[$0]++')
-    if [ -z "$names" ]; then
-        echo "exit code $rc, no failing test named (see the log)"
-        return
-    fi
-    first=$(head -n 1 <<<"$names")
-    more=$(($(wc -l <<<"$names") - 1))
-    file=$(sed -n 's/.*to rerun pass `-p [^ ]* --test \([^`]*\)`.*/\1/p' "$log" | head -n 1)
-    if [ "$more" -gt 0 ]; then
-        echo "${file:+$file::}$first (+$more more)"
-    else
-        echo "${file:+$file::}$first"
-    fi
-}
+ci_setup
 
 # Fatal unless the text $2 occurs exactly once in file $1 (then it is in $content).
 occurs_once() {
@@ -226,17 +150,19 @@ done
 
 start=$SECONDS
 pkgs=()
-for s in "${steps[@]}"; do pkgs+=(-p "$s"); done
+for s in "${steps[@]}"; do
+    pkgs+=(-p "$s")
+    mapfile -t -O "${#pkgs[@]}" pkgs < <(behaviour_tests "$s")
+done
 
 echo "mutants: copy of $repo in $copy; CARGO_TARGET_DIR=$CARGO_TARGET_DIR" >&2
 echo "mutants: baseline (unmutated): cargo test -q ${pkgs[*]}" >&2
 rc=0
 run_tests "$logs/baseline.log" "${pkgs[@]}" || rc=$?
-reap_leftovers
 if [ "$rc" -ne 0 ]; then
     tail -n 60 "$logs/baseline.log" >&2
     echo "mutants: the unmutated copy fails ($(first_failure "$logs/baseline.log" "$rc")): fix that first" >&2
-    MUTANTS_KEEP=${MUTANTS_KEEP:-1}
+    ci_keep=${MUTANTS_KEEP:-1}
     exit 2
 fi
 echo "mutants: baseline passes ($((SECONDS - start))s)" >&2
@@ -252,14 +178,16 @@ for i in "${!M_CRATE[@]}"; do
     done
     echo "mutants: [$((i + 1))/${#M_CRATE[@]}] $crate without $desc" >&2
     t0=$SECONDS
-    if ! (cd "$copy" && cargo test -q --no-run -p "$crate") >"$log" 2>&1; then
+    mapfile -t tests < <(behaviour_tests "$crate")
+    if ! build_tests "$log" -p "$crate" "${tests[@]}"; then
         cat "$log" >&2
         echo "mutants: FATAL: the mutant '$crate: $desc' does not compile: fix its NEW text" >&2
         exit 2
     fi
     rc=0
-    run_tests "$log" -p "$crate" || rc=$?
-    reap_leftovers
+    # Every test file, even after a failure: the table names the tests that fail,
+    # and one flaky test must not hide which tests the mutant really breaks.
+    run_tests "$log" --no-fail-fast -p "$crate" "${tests[@]}" || rc=$?
     cp -p "$scratch/original.rs" "$file"
     touch "$file" # newer than the mutant's build, so cargo rebuilds the original
     if [ "$rc" -eq 0 ]; then
@@ -271,6 +199,7 @@ for i in "${!M_CRATE[@]}"; do
     fi
     rows+=("$crate"$'\t'"$desc"$'\t'"$result"$'\t'"$((SECONDS - t0))s")
     echo "mutants:   $result" >&2
+    [ "$rc" -eq 0 ] || failing_tests "$log" | sed 's/^/mutants:     failed: /' >&2
 done
 
 {

@@ -1,5 +1,10 @@
-//! Step 4 adds a PID namespace whose PID 1 is `child`: the shell's PID is small,
-//! yet `ps` still shows the host's processes, because /proc is still the host's.
+//! The graded checks of step 4: a PID namespace whose PID 1 is the child, which
+//! starts the command as PID 2 and does PID 1's duties: it reaps orphans, passes
+//! signals on, and dies with the program that started it.
+//!
+//! Grade any program with `CONTAINER_BIN=/path/to/it cargo test -p step04-pid --test
+//! step04`, or `.ci/grade.sh /path/to/it 4`. Tests named `feature_*` check what this
+//! step adds, and fail against step 3's program; the others are earlier steps'.
 
 use rootfs::harness::Step;
 
@@ -8,41 +13,56 @@ fn step() -> Step {
 }
 
 #[test]
-fn the_command_is_pid_2_after_child_as_pid_1() {
-    assert_eq!(step().sh("echo $$").stdout, "2\n");
+fn feature_pid_namespace_is_new() {
+    step().assert_namespaces_new(&["pid"]);
 }
 
 #[test]
-fn ps_still_lists_the_hosts_processes_through_the_hosts_proc() {
-    assert!(step().sees_host_processes());
+fn feature_the_command_is_pid_2_after_child_as_pid_1() {
+    step().assert_command_is_pid_2();
 }
 
 #[test]
-fn uts_and_pid_namespaces_are_new() {
-    insta::assert_snapshot!(step().namespaces());
-}
-
-#[test]
-fn hostname_is_container() {
-    assert_eq!(step().hostname(), "container");
-}
-
-#[test]
-fn pid_1_reaps_orphans() {
+fn feature_pid_1_reaps_orphans() {
     step().assert_orphans_reaped();
 }
 
 #[test]
-fn the_container_dies_with_its_runtime() {
+fn feature_signals_reach_the_command() {
+    step().assert_signals_forwarded();
+}
+
+#[test]
+fn feature_the_container_dies_with_its_runtime() {
     step().assert_container_dies_with_its_runtime();
 }
 
 #[test]
-fn signals_reach_the_command() {
-    step().assert_signals_forwarded();
+fn uts_namespace_is_new() {
+    step().assert_namespaces_new(&["uts"]);
+}
+
+#[test]
+fn hostname_is_container() {
+    step().assert_hostname_is_container();
+}
+
+#[test]
+fn hostname_changed_inside_stays_inside() {
+    step().assert_hostname_change_stays_inside();
+}
+
+#[test]
+fn the_command_is_wired_to_stdin_stdout_and_stderr() {
+    step().assert_stdio_wired();
 }
 
 #[test]
 fn exit_codes_follow_docker() {
     step().assert_exit_codes();
+}
+
+#[test]
+fn arguments_pass_through_the_child_untouched() {
+    step().assert_arguments_pass_through();
 }

@@ -1,75 +1,45 @@
-//! Step 5 changes the container's root to the busybox tree and mounts a proc of
-//! its own: `ls /` and `ps` show only the container. With no mount namespace yet,
-//! that proc mount is in the host's mount table while the container runs.
+//! The graded checks of step 5: the child changes the container's root to the
+//! directory `CONTAINER_ROOTFS` names (chroot) and mounts a proc of its own there,
+//! so `ls /` shows the busybox tree and `ps` only the container. With no mount
+//! namespace yet, the host sees that mount while the container runs; it must be
+//! gone after.
+//!
+//! Grade any program with `CONTAINER_BIN=/path/to/it cargo test -p step05-chroot-proc
+//! --test step05`, or `.ci/grade.sh /path/to/it 5`. Tests named `feature_*` check what
+//! this step adds, and fail against step 4's program; the others are earlier steps'
+//! and the cleaning up this step brings.
 //!
 //! Every test holds `serial()`: step 5 containers share the host's mount table,
 //! so a second container's proc would cover the first one's /proc.
 
-use rootfs::harness::{FILTERS, FirstUse, SharedMountHost, Step, mounts_below, rootfs, serial};
+use rootfs::harness::{Step, serial};
 
 fn step() -> Step {
     Step::in_rootfs(env!("CARGO_BIN_EXE_step05-chroot-proc"))
 }
 
 #[test]
-fn the_first_run_builds_the_root_filesystem() {
+fn feature_ls_shows_the_busybox_tree() {
     let _serial = serial();
-    let _first_use = FirstUse::start();
-    let out = step().run(&["hostname"]);
-    assert_eq!((out.code, out.stdout.as_str()), (0, "container\n"), "{out:?}");
+    step().assert_root_is_the_rootfs();
 }
 
 #[test]
-fn ls_shows_the_busybox_tree() {
+fn feature_ps_shows_only_the_container() {
     let _serial = serial();
-    insta::assert_snapshot!(step().run(&["ls", "/"]).stdout);
+    step().assert_ps_shows_only_the_container();
 }
 
 #[test]
-fn ps_shows_only_the_container() {
+fn feature_the_root_is_the_directory_container_rootfs_names() {
     let _serial = serial();
-    let ps = step().run(&["ps"]).stdout;
-    insta::with_settings!({ filters => FILTERS.to_vec() }, { insta::assert_snapshot!(ps) });
+    step().assert_rootfs_from_the_environment();
 }
 
 #[test]
-fn proc_mount_shows_on_the_host_while_running_and_is_gone_after() {
+fn nothing_is_left_mounted_after_a_failing_command() {
     let _serial = serial();
-    let me = std::process::id() as i32;
-    let mut running = step().start_sh("echo ready; read x");
-    running.wait_for_line("ready");
-    assert_eq!(mounts_below(me, &rootfs()), vec![rootfs().join("proc")]);
-    running.finish();
-    assert_eq!(mounts_below(me, &rootfs()), Vec::<std::path::PathBuf>::new(), "a mount was left");
-}
-
-#[test]
-fn proc_mount_shows_on_a_shared_host_too() {
-    let _serial = serial();
-    let host = SharedMountHost::start();
-    let mut running = step().start_sh_in(&host, "echo ready; read x");
-    running.wait_for_line("ready");
-    assert_eq!(host.mounts_below(&rootfs()), vec![rootfs().join("proc")]);
-    running.finish();
-    assert!(host.mounts_below(&rootfs()).is_empty(), "a mount was left");
-}
-
-#[test]
-fn hostname_is_container() {
-    let _serial = serial();
-    assert_eq!(step().hostname(), "container");
-}
-
-#[test]
-fn uts_and_pid_namespaces_are_new() {
-    let _serial = serial();
-    insta::assert_snapshot!(step().namespaces());
-}
-
-#[test]
-fn pid_1_reaps_orphans() {
-    let _serial = serial();
-    step().assert_orphans_reaped();
+    step().assert_nothing_left_mounted();
 }
 
 #[test]
@@ -79,9 +49,45 @@ fn two_hundred_containers_in_a_row_leave_nothing_behind() {
 }
 
 #[test]
-fn only_stdin_stdout_and_stderr_are_open() {
+fn the_command_holds_no_file_of_the_runtime() {
     let _serial = serial();
-    step().assert_only_stdio_open();
+    step().assert_command_holds_only_stdio();
+}
+
+#[test]
+fn uts_and_pid_namespaces_are_new() {
+    let _serial = serial();
+    step().assert_namespaces_new(&["uts", "pid"]);
+}
+
+#[test]
+fn hostname_is_container() {
+    let _serial = serial();
+    step().assert_hostname_is_container();
+}
+
+#[test]
+fn hostname_changed_inside_stays_inside() {
+    let _serial = serial();
+    step().assert_hostname_change_stays_inside();
+}
+
+#[test]
+fn the_command_is_pid_2_after_child_as_pid_1() {
+    let _serial = serial();
+    step().assert_command_is_pid_2();
+}
+
+#[test]
+fn pid_1_reaps_orphans() {
+    let _serial = serial();
+    step().assert_orphans_reaped();
+}
+
+#[test]
+fn signals_reach_the_command() {
+    let _serial = serial();
+    step().assert_signals_forwarded();
 }
 
 #[test]
@@ -91,9 +97,9 @@ fn the_container_dies_with_its_runtime() {
 }
 
 #[test]
-fn signals_reach_the_command() {
+fn the_command_is_wired_to_stdin_stdout_and_stderr() {
     let _serial = serial();
-    step().assert_signals_forwarded();
+    step().assert_stdio_wired();
 }
 
 #[test]

@@ -1,50 +1,50 @@
-//! Step 6 adds a mount namespace with private propagation: the container's proc
-//! mount never reaches the host, even a host whose mounts are shared (systemd's).
+//! The graded checks of step 6: a mount namespace whose mounts are all made
+//! private before anything is mounted, so the container's proc mount never
+//! reaches the host, even a host whose mounts are shared (systemd's).
+//!
+//! Grade any program with `CONTAINER_BIN=/path/to/it cargo test -p step06-mount-ns
+//! --test step06`, or `.ci/grade.sh /path/to/it 6`. Tests named `feature_*` check what
+//! this step adds, and fail against step 5's program; the others are earlier steps'.
 
-use rootfs::harness::{FILTERS, SharedMountHost, Step, mounts_below, rootfs};
+use rootfs::harness::Step;
 
 fn step() -> Step {
     Step::in_rootfs(env!("CARGO_BIN_EXE_step06-mount-ns"))
 }
 
 #[test]
-fn proc_mount_never_reaches_a_shared_host() {
-    let host = SharedMountHost::start();
-    let mut running = step().start_sh_in(&host, "echo ready; read x");
-    running.wait_for_line("ready");
-    let leaked = host.mounts_below(&rootfs());
-    assert!(leaked.is_empty(), "the container's mounts reached the host: {leaked:?}");
-    running.finish();
-    assert!(host.mounts_below(&rootfs()).is_empty(), "a mount was left");
+fn feature_mount_namespace_is_new() {
+    step().assert_namespaces_new(&["mnt"]);
 }
 
 #[test]
-fn proc_mount_never_reaches_this_host() {
-    let mut running = step().start_sh("echo ready; read x");
-    running.wait_for_line("ready");
-    assert!(mounts_below(std::process::id() as i32, &rootfs()).is_empty());
-    running.finish();
+fn feature_proc_mount_never_reaches_this_host() {
+    step().assert_mounts_stay_inside();
+}
+
+#[test]
+fn feature_proc_mount_never_reaches_a_shared_host() {
+    step().assert_mounts_stay_inside_a_shared_host();
+}
+
+#[test]
+fn ls_shows_the_busybox_tree() {
+    step().assert_root_is_the_rootfs();
 }
 
 #[test]
 fn ps_shows_only_the_container() {
-    let ps = step().run(&["ps"]).stdout;
-    insta::with_settings!({ filters => FILTERS.to_vec() }, { insta::assert_snapshot!(ps) });
+    step().assert_ps_shows_only_the_container();
 }
 
 #[test]
-fn uts_pid_and_mount_namespaces_are_new() {
-    insta::assert_snapshot!(step().namespaces());
+fn the_root_is_the_directory_container_rootfs_names() {
+    step().assert_rootfs_from_the_environment();
 }
 
 #[test]
-fn hostname_is_container() {
-    assert_eq!(step().hostname(), "container");
-}
-
-#[test]
-fn pid_1_reaps_orphans() {
-    step().assert_orphans_reaped();
+fn nothing_is_left_mounted_after_a_failing_command() {
+    step().assert_nothing_left_mounted();
 }
 
 #[test]
@@ -53,13 +53,33 @@ fn two_hundred_containers_in_a_row_leave_nothing_behind() {
 }
 
 #[test]
-fn only_stdin_stdout_and_stderr_are_open() {
-    step().assert_only_stdio_open();
+fn the_command_holds_no_file_of_the_runtime() {
+    step().assert_command_holds_only_stdio();
 }
 
 #[test]
-fn the_container_dies_with_its_runtime() {
-    step().assert_container_dies_with_its_runtime();
+fn uts_and_pid_namespaces_are_new() {
+    step().assert_namespaces_new(&["uts", "pid"]);
+}
+
+#[test]
+fn hostname_is_container() {
+    step().assert_hostname_is_container();
+}
+
+#[test]
+fn hostname_changed_inside_stays_inside() {
+    step().assert_hostname_change_stays_inside();
+}
+
+#[test]
+fn the_command_is_pid_2_after_child_as_pid_1() {
+    step().assert_command_is_pid_2();
+}
+
+#[test]
+fn pid_1_reaps_orphans() {
+    step().assert_orphans_reaped();
 }
 
 #[test]
@@ -68,6 +88,21 @@ fn signals_reach_the_command() {
 }
 
 #[test]
+fn the_container_dies_with_its_runtime() {
+    step().assert_container_dies_with_its_runtime();
+}
+
+#[test]
+fn the_command_is_wired_to_stdin_stdout_and_stderr() {
+    step().assert_stdio_wired();
+}
+
+#[test]
 fn exit_codes_follow_docker() {
     step().assert_exit_codes();
+}
+
+#[test]
+fn arguments_pass_through_the_child_untouched() {
+    step().assert_arguments_pass_through();
 }

@@ -2,7 +2,8 @@
 //! clap's usage errors, 125 when the container could not be made, 126 when the
 //! command cannot be executed, 127 when it does not exist — with one line on
 //! stderr (clap's own usage message for clap's errors), no panic, and no cgroup
-//! left. These rows check this course's own CLI, flags and messages.
+//! left. These rows check this course's own CLI, flags and messages, so grading
+//! another program (.ci/grade.sh) leaves them out.
 
 use std::ffi::OsStr;
 use std::fs;

@@ -1,98 +1,76 @@
-//! Step 7 runs the container in a cgroup of its own whose pids controller allows
-//! 20 processes (`--pids-max` changes it); `run` removes the cgroup at the end.
+//! The graded checks of step 7: the container runs in a cgroup of its own whose
+//! pids controller allows 20 processes, so a fork bomb inside is held there and the
+//! host stays usable; the cgroup is removed when the container ends.
+//!
+//! Grade any program with `CONTAINER_BIN=/path/to/it cargo test -p step07-cgroups
+//! --test step07`, or `.ci/grade.sh /path/to/it 7`. Tests named `feature_*` check what
+//! this step adds, and fail against step 6's program; the others are earlier steps'.
+//! A fork bomb goes off only once the kernel shows the container held by a limit.
 
-use std::process::Command;
-
-use nix::sys::signal::{SIGKILL, SIGTERM, kill};
-use nix::unistd::Pid;
-use rootfs::harness::{
-    FILTERS, FORK_BOMB, Step, assert_held_at_limit, pids_cgroup_of, read_cgroup_file,
-};
+use rootfs::harness::Step;
 
 fn step() -> Step {
     Step::in_rootfs(env!("CARGO_BIN_EXE_step07-cgroups"))
 }
 
-/// Starts 40 background `sleep`s, printing the count after each one that started.
-/// busybox's shell stops at the first fork the kernel refuses.
-const FORTY_SLEEPS: &str = "i=0; while [ $i -lt 40 ]; do sleep 30 & i=$((i+1)); echo $i; done";
-
 #[test]
-fn only_18_of_40_sleeps_start_under_the_default_limit() {
-    // 20 = PID 1 (`child`) + the shell + 18 sleeps.
-    let out = step().sh(FORTY_SLEEPS);
-    assert_eq!(out.stdout.lines().last(), Some("18"), "{out:?}");
+fn feature_the_kernel_reports_the_limit_and_the_cgroup_is_removed_after() {
+    step().assert_pids_limit(20);
 }
 
 #[test]
-fn pids_max_flag_changes_the_limit() {
-    let out = step().run(&["--pids-max", "7", "/bin/sh", "-c", FORTY_SLEEPS]);
-    assert_eq!(out.stdout.lines().last(), Some("5"), "{out:?}");
+fn feature_a_shell_starts_at_most_18_of_40_sleeps() {
+    step().assert_sleeps_held_at_limit();
 }
 
 #[test]
-fn the_kernel_reports_the_limit_and_the_cgroup_is_removed_after() {
-    let mut running = step().start_sh("echo ready; read x");
-    running.wait_for_line("ready");
-    let cgroup = pids_cgroup_of(running.container_init());
-    assert_eq!(read_cgroup_file(&cgroup, "pids.max"), "20");
-    assert_eq!(read_cgroup_file(&cgroup, "pids.current"), "2", "PID 1 and the shell");
-    running.finish();
-    assert!(!cgroup.exists(), "{} was left behind", cgroup.display());
+fn feature_a_fork_bomb_is_held_at_the_limit_and_the_host_stays_usable() {
+    step().assert_fork_bomb_held(20);
 }
 
 #[test]
-fn a_fork_bomb_is_held_at_the_limit_and_the_host_stays_usable() {
-    let mut running = step().start_sh(FORK_BOMB);
-    let cgroup = running.detonate_fork_bomb(20);
-    assert_held_at_limit(&cgroup, 20);
-    let host_can_fork = Command::new("true").status().is_ok_and(|status| status.success());
-    assert!(host_can_fork, "the host could not start a process during the fork bomb");
-    running.finish();
-    assert!(!cgroup.exists(), "{} was left behind", cgroup.display());
+fn feature_the_cgroup_is_removed_after_a_signal_too() {
+    step().assert_cgroup_removed_after_a_signal();
 }
 
 #[test]
-fn the_cgroup_is_removed_after_a_signal_too() {
-    // `sleep`, not `read`: finish() closes stdin, which could end `read` first.
-    let mut running = step().start_sh("echo ready; sleep 30");
-    running.wait_for_line("ready");
-    let cgroup = pids_cgroup_of(running.container_init());
-    let _ = kill(Pid::from_raw(running.pid()), SIGTERM);
-    assert_eq!(running.finish().code, 128 + 15);
-    assert!(!cgroup.exists(), "{} was left behind", cgroup.display());
+fn feature_each_container_has_a_cgroup_of_its_own() {
+    step().assert_each_container_has_its_own_cgroup();
 }
 
 #[test]
-fn a_cgroup_left_by_a_killed_runtime_is_removed_by_the_next_run() {
-    let mut running = step().start_sh("echo ready; read x");
-    running.wait_for_line("ready");
-    let cgroup = pids_cgroup_of(running.container_init());
-    let _ = kill(Pid::from_raw(running.pid()), SIGKILL);
-    assert_eq!(running.finish().code, 128 + 9);
-    assert_eq!(step().sh("exit 0").code, 0);
-    assert!(!cgroup.exists(), "{} was left behind", cgroup.display());
+fn mount_namespace_is_new() {
+    step().assert_namespaces_new(&["mnt"]);
 }
 
 #[test]
-fn another_run_leaves_a_live_containers_cgroup_alone() {
-    let mut running = step().start_sh("echo ready; read x");
-    running.wait_for_line("ready");
-    let cgroup = pids_cgroup_of(running.container_init());
-    assert_eq!(step().sh("exit 0").code, 0);
-    assert_eq!(read_cgroup_file(&cgroup, "pids.max"), "20");
-    running.finish();
+fn proc_mount_never_reaches_this_host() {
+    step().assert_mounts_stay_inside();
+}
+
+#[test]
+fn proc_mount_never_reaches_a_shared_host() {
+    step().assert_mounts_stay_inside_a_shared_host();
+}
+
+#[test]
+fn ls_shows_the_busybox_tree() {
+    step().assert_root_is_the_rootfs();
 }
 
 #[test]
 fn ps_shows_only_the_container() {
-    let ps = step().run(&["ps"]).stdout;
-    insta::with_settings!({ filters => FILTERS.to_vec() }, { insta::assert_snapshot!(ps) });
+    step().assert_ps_shows_only_the_container();
 }
 
 #[test]
-fn namespaces_are_step_6s() {
-    insta::assert_snapshot!(step().namespaces());
+fn the_root_is_the_directory_container_rootfs_names() {
+    step().assert_rootfs_from_the_environment();
+}
+
+#[test]
+fn nothing_is_left_mounted_after_a_failing_command() {
+    step().assert_nothing_left_mounted();
 }
 
 #[test]
@@ -101,13 +79,33 @@ fn two_hundred_containers_in_a_row_leave_nothing_behind() {
 }
 
 #[test]
-fn only_stdin_stdout_and_stderr_are_open() {
-    step().assert_only_stdio_open();
+fn the_command_holds_no_file_of_the_runtime() {
+    step().assert_command_holds_only_stdio();
 }
 
 #[test]
-fn the_container_dies_with_its_runtime() {
-    step().assert_container_dies_with_its_runtime();
+fn uts_and_pid_namespaces_are_new() {
+    step().assert_namespaces_new(&["uts", "pid"]);
+}
+
+#[test]
+fn hostname_is_container() {
+    step().assert_hostname_is_container();
+}
+
+#[test]
+fn hostname_changed_inside_stays_inside() {
+    step().assert_hostname_change_stays_inside();
+}
+
+#[test]
+fn the_command_is_pid_2_after_child_as_pid_1() {
+    step().assert_command_is_pid_2();
+}
+
+#[test]
+fn pid_1_reaps_orphans() {
+    step().assert_orphans_reaped();
 }
 
 #[test]
@@ -116,6 +114,21 @@ fn signals_reach_the_command() {
 }
 
 #[test]
+fn the_container_dies_with_its_runtime() {
+    step().assert_container_dies_with_its_runtime();
+}
+
+#[test]
+fn the_command_is_wired_to_stdin_stdout_and_stderr() {
+    step().assert_stdio_wired();
+}
+
+#[test]
 fn exit_codes_follow_docker() {
     step().assert_exit_codes();
+}
+
+#[test]
+fn arguments_pass_through_the_child_untouched() {
+    step().assert_arguments_pass_through();
 }

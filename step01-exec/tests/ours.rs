@@ -1,0 +1,41 @@
+//! What this course's own step 1 shows beyond the graded checks (tests/step01.rs):
+//! it isolates nothing, so the hostname, the processes `ps` lists and the files are
+//! the host's; and its row of the isolation matrix (book:
+//! classroom/isolation-matrix.md). Not graded: another program may isolate more.
+
+use rootfs::harness::{Step, assert_isolation_row_in_the_book};
+
+fn step() -> Step {
+    Step::on_host_files(env!("CARGO_BIN_EXE_step01-exec"))
+}
+
+#[test]
+fn isolation_matrix_row() {
+    let row = step().isolation_row("1 `step01-exec`");
+    insta::assert_snapshot!(row);
+    assert_isolation_row_in_the_book("step01-exec");
+}
+
+#[test]
+fn hostname_is_the_hosts() {
+    let host = nix::unistd::gethostname().unwrap_or_default();
+    assert_eq!(step().hostname(), host.to_string_lossy());
+}
+
+#[test]
+fn ps_lists_the_hosts_processes() {
+    assert!(step().sees_host_processes());
+}
+
+#[test]
+fn files_are_the_hosts() {
+    let mut host: Vec<String> = std::fs::read_dir("/")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|entry| entry.file_name().to_string_lossy().into_owned())
+        .collect();
+    host.sort();
+    let inside = step().sh("ls -1A /").stdout;
+    assert_eq!(inside.lines().collect::<Vec<_>>(), host);
+}

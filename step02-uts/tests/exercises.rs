@@ -1,0 +1,136 @@
+//! The checks of step 2's exercises (step02-uts/exercises/README.md). Each fails
+//! on the step as it is, and passes once the exercise is solved.
+//!
+//!     cargo test -p step02-uts --test exercises -- NAME
+
+use std::fs;
+use std::process::Command;
+
+use rootfs::harness::{NAMESPACES, Step, busybox};
+
+fn step() -> Step {
+    Step::on_host_files(env!("CARGO_BIN_EXE_step02-uts"))
+}
+
+fn host_hostname() -> String {
+    nix::unistd::gethostname().unwrap_or_default().to_string_lossy().into_owned()
+}
+
+#[test]
+fn hostname_flag() {
+    let before = host_hostname();
+    let name = format!("exercise-{}", std::process::id());
+    let out = step().run(&["--hostname", &name, &busybox(), "hostname"]);
+    assert_eq!(
+        (out.code, out.stdout.trim()),
+        (0, name.as_str()),
+        "`run --hostname {name} hostname` should print {name} and exit 0; it printed and \
+         exited as on the right.\nstderr: {}\nhint: an option in `Target`, and \
+         nix::unistd::sethostname in `run`, after unshare",
+        out.stderr.trim()
+    );
+    assert_eq!(host_hostname(), before, "the host's hostname changed: set it after unshare");
+
+    // The kernel takes at most 64 bytes (HOST_NAME_MAX).
+    let long = "x".repeat(65);
+    let out = step().run(&["--hostname", &long, &busybox(), "hostname"]);
+    assert_eq!(
+        out.code, 125,
+        "a 65-byte hostname, which sethostname refuses: expected exit code 125 with one line \
+         on stderr, got {}\nstdout: {}stderr: {}\nhint: turn sethostname's error into a Failure \
+         with the `failed` helper",
+        out.code, out.stdout, out.stderr
+    );
+    assert_eq!(out.stdout, "", "the command ran although the hostname could not be set");
+    assert_eq!(out.stderr.lines().count(), 1, "expected one line on stderr:\n{}", out.stderr);
+    assert_eq!(host_hostname(), before, "the host's hostname changed");
+}
+
+/// For each kind of namespace, `host` or `new`: the container's (printed by
+/// `readlink /proc/self/ns/KIND` inside) compared with this test process's.
+fn namespace_table(printed: &str) -> String {
+    let mut table = String::new();
+    for kind in NAMESPACES {
+        let ours = fs::read_link(format!("/proc/self/ns/{kind}")).unwrap_or_default();
+        let ours = ours.to_string_lossy();
+        let theirs = printed.lines().find(|line| line.starts_with(&format!("{kind}:")));
+        let verdict = match theirs {
+            None => "not printed",
+            Some(theirs) if theirs == ours => "host",
+            Some(_) => "new",
+        };
+        table.push_str(&format!("{kind}: {verdict}\n"));
+    }
+    table
+}
+
+/// A System V message queue made on the host with ipcmk(1), removed when dropped.
+struct HostQueue {
+    id: String,
+}
+
+impl HostQueue {
+    fn new() -> HostQueue {
+        let out = Command::new("ipcmk")
+            .arg("-Q")
+            .output()
+            .unwrap_or_else(|err| panic!("cannot run ipcmk (util-linux): {err}"));
+        let printed = String::from_utf8_lossy(&out.stdout);
+        // "Message queue id: 3"
+        let id = printed.rsplit(':').next().unwrap_or_default().trim().to_owned();
+        assert!(out.status.success() && id.parse::<u32>().is_ok(), "ipcmk -Q failed: {out:?}");
+        HostQueue { id }
+    }
+
+    /// Whether a /proc/sysvipc/msg listing holds this queue (its second column, msqid).
+    fn listed_in(&self, listing: &str) -> bool {
+        listing.lines().skip(1).any(|line| line.split_whitespace().nth(1) == Some(&self.id))
+    }
+}
+
+impl Drop for HostQueue {
+    fn drop(&mut self) {
+        let _ = Command::new("ipcrm").args(["-q", &self.id]).status();
+    }
+}
+
+#[test]
+fn ipc_namespace() {
+    let script = format!("for n in {}; do readlink /proc/self/ns/$n; done", NAMESPACES.join(" "));
+    let out = step().run(&["--ipc", "private", &busybox(), "sh", "-c", &script]);
+    assert_eq!(
+        out.code,
+        0,
+        "`run --ipc private CMD` failed with exit code {}\nstderr: {}\nhint: a value enum \
+         option `--ipc host|private`",
+        out.code,
+        out.stderr.trim()
+    );
+    let expected =
+        "cgroup: host\nipc: new\nmnt: host\nnet: host\npid: host\nuser: host\nuts: new\n";
+    let seen = namespace_table(&out.stdout);
+    assert_eq!(
+        seen, expected,
+        "with --ipc private, the container's namespaces (left) should be the host's but for \
+         ipc and uts (right)\nhint: add CloneFlags::CLONE_NEWIPC to the unshare call"
+    );
+
+    // What the IPC namespace isolates: the host's queue is not the container's.
+    let queue = HostQueue::new();
+    let host = fs::read_to_string("/proc/sysvipc/msg").unwrap_or_default();
+    assert!(queue.listed_in(&host), "the host does not list its own queue {}:\n{host}", queue.id);
+    let out = step().run(&["--ipc", "private", &busybox(), "cat", "/proc/sysvipc/msg"]);
+    assert!(
+        out.code == 0 && !queue.listed_in(&out.stdout),
+        "the container sees the host's message queue {} in /proc/sysvipc/msg:\n{}",
+        queue.id,
+        out.stdout
+    );
+    let out = step().run(&[&busybox(), "cat", "/proc/sysvipc/msg"]);
+    assert!(
+        queue.listed_in(&out.stdout),
+        "without --ipc, the container should share the host's IPC namespace and see queue {}:\n{}",
+        queue.id,
+        out.stdout
+    );
+}

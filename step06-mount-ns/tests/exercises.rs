@@ -1,0 +1,166 @@
+//! The checks of step 6's exercises (step06-mount-ns/exercises/README.md). Each one
+//! fails until its exercise is solved: `cargo test -p step06-mount-ns --test exercises`.
+
+use std::fs;
+use std::path::PathBuf;
+
+use nix::mount::{MntFlags, umount2};
+use rootfs::harness::{Output, Step, mounts_below, rootfs};
+
+fn step() -> Step {
+    Step::in_rootfs(env!("CARGO_BIN_EXE_step06-mount-ns"))
+}
+
+/// Fail with a hint when `run` rejected an option it does not have yet.
+fn assert_option_accepted(out: &Output, option: &str) {
+    assert!(
+        !(out.code == 2 && out.stderr.contains(option)),
+        "`run` does not accept {option} yet (exit code 2, clap's):\n{}\n\
+         hint: add the option to `Target`, and pass it on from `run` to `child`",
+        out.stderr
+    );
+}
+
+/// The mounts on the root filesystem when a test began. When dropped, it detaches
+/// those added since: a wrong solution leaves none on the host, even when its check fails.
+struct HostMounts {
+    before: Vec<PathBuf>,
+}
+
+impl HostMounts {
+    fn now() -> HostMounts {
+        HostMounts { before: mounts_below(std::process::id() as i32, &rootfs()) }
+    }
+
+    /// Mount points at or below the root filesystem that were not there before.
+    fn added(&self) -> Vec<PathBuf> {
+        let now = mounts_below(std::process::id() as i32, &rootfs());
+        now.into_iter().filter(|mount| !self.before.contains(mount)).collect()
+    }
+}
+
+impl Drop for HostMounts {
+    fn drop(&mut self) {
+        for mount in self.added().iter().rev() {
+            let _ = umount2(mount, MntFlags::MNT_DETACH);
+        }
+    }
+}
+
+/// Files and directories a test made, removed when it ends, even when it fails.
+struct Remove(Vec<PathBuf>);
+
+impl Drop for Remove {
+    fn drop(&mut self) {
+        for path in &self.0 {
+            let _ = fs::remove_file(path).or_else(|_| fs::remove_dir_all(path));
+        }
+    }
+}
+
+#[test]
+fn read_only_root() {
+    let host = HostMounts::now();
+    let name = format!("read-only-root-{}", std::process::id());
+    let _remove = Remove(vec![rootfs().join(&name)]);
+    let script = format!(
+        "if touch /{name} 2>/dev/null; then echo written; else echo refused; fi; \
+         grep '^[^ ]* / ' /proc/mounts"
+    );
+    let out = step().run(&["--read-only", "/bin/sh", "-c", &script]);
+    assert_option_accepted(&out, "--read-only");
+    assert_eq!(out.code, 0, "the container failed: {out:?}");
+    let mut lines = out.stdout.lines();
+    assert_eq!(
+        lines.next(),
+        Some("refused"),
+        "`touch /{name}` inside wrote to the root filesystem\n\
+         hint: bind-mount the root filesystem on itself, then remount it MS_RDONLY"
+    );
+    let root_options = lines.next().and_then(|line| line.split(' ').nth(3)).unwrap_or_default();
+    assert!(
+        root_options.split(',').any(|option| option == "ro"),
+        "expected the line of / in /proc/mounts inside to show `ro`; saw:\n{}",
+        out.stdout
+    );
+    let left = host.added();
+    assert!(left.is_empty(), "the container's mounts reached the host: {left:?}");
+}
+
+#[test]
+fn volume() {
+    let host = HostMounts::now();
+    let me = std::process::id();
+    let host_dir = std::env::temp_dir().join(format!("volume-exercise-{me}"));
+    let (from_host, from_container) = (format!("from-host-{me}"), format!("from-container-{me}"));
+    let _remove = Remove(vec![host_dir.clone(), rootfs().join("tmp").join(&from_container)]);
+    fs::create_dir(&host_dir).unwrap_or_else(|err| panic!("mkdir {}: {err}", host_dir.display()));
+    fs::write(host_dir.join(&from_host), "written on the host\n")
+        .unwrap_or_else(|err| panic!("write in {}: {err}", host_dir.display()));
+    let spec = format!("{}:/tmp", host_dir.display());
+
+    assert_option_accepted(&step().run(&["--volume", &spec, "/bin/true"]), "--volume");
+    let script = format!(
+        "cat /tmp/{from_host}; echo written inside > /tmp/{from_container}; echo ready; read x; true"
+    );
+    let mut running = step().start(&["--volume", &spec, "/bin/sh", "-c", &script]);
+    running.wait_for_line("ready");
+    let leaked = host.added();
+    let out = running.finish();
+    assert_eq!(out.code, 0, "the container failed: {out:?}");
+    assert_eq!(
+        out.stdout.lines().next(),
+        Some("written on the host"),
+        "`cat /tmp/{from_host}` inside did not print the file the host put in {}: {out:?}\n\
+         hint: bind-mount it (MS_BIND) on the directory below the root filesystem, before chroot",
+        host_dir.display()
+    );
+    let written = fs::read_to_string(host_dir.join(&from_container)).unwrap_or_default();
+    assert_eq!(
+        written,
+        "written inside\n",
+        "the file the container wrote to /tmp is not in {} on the host",
+        host_dir.display()
+    );
+    assert!(leaked.is_empty(), "the host's mount table showed the container's mounts: {leaked:?}");
+    let left = host.added();
+    assert!(left.is_empty(), "the container's mounts were left on the host: {left:?}");
+}
+
+#[test]
+fn pivot_root() {
+    let host = HostMounts::now();
+    // nsenter into PID 1's mount namespace makes its root the namespace's root: the
+    // host's `/` unless pivot_root changed it. Its programs are then the host's.
+    let escape = "nsenter --mount=/proc/1/ns/mnt";
+    let script = format!(
+        "ls -di /; echo --; {escape} /bin/ls -di /; echo --; {escape} /bin/cat /proc/self/mountinfo"
+    );
+    let out = step().sh(&script);
+    let parts: Vec<&str> = out.stdout.split("--\n").collect();
+    let [inside, escaped, mountinfo] = parts[..] else {
+        panic!("the container's script did not run to its end: {out:?}")
+    };
+    let inode = |ls: &str| ls.split_whitespace().next().unwrap_or_default().to_owned();
+    assert_eq!(
+        inode(escaped),
+        inode(inside),
+        "`{escape} /bin/ls -di /` left the container: / there is inode {:?}, the container's \
+         / is inode {:?}: the chroot can be escaped (stderr: {})\n\
+         hint: make the root filesystem the namespace's root with pivot_root, not chroot",
+        inode(escaped),
+        inode(inside),
+        out.stderr.trim()
+    );
+    let points: Vec<&str> = mountinfo.lines().filter_map(|line| line.split(' ').nth(4)).collect();
+    assert_eq!(
+        points,
+        ["/", "/proc"],
+        "expected the container's mount namespace to hold its own two mounts, / and /proc; \
+         it holds {} mounts: {points:?}\n\
+         hint: after pivot_root, unmount the old root with umount2(MNT_DETACH)",
+        points.len()
+    );
+    let left = host.added();
+    assert!(left.is_empty(), "the container's mounts reached the host: {left:?}");
+}

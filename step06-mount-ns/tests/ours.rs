@@ -1,0 +1,43 @@
+//! What this course's own step 6 does beyond the graded checks (tests/step06.rs):
+//! its row of the isolation matrix (book: classroom/isolation-matrix.md), its
+//! `child` as the container's PID 1, its `--rootfs` flag and its default root
+//! filesystem. Not graded: they are this program's, not the contract's.
+
+use rootfs::harness::{FILTERS, Step, assert_isolation_row_in_the_book, rootfs};
+
+const BIN: &str = env!("CARGO_BIN_EXE_step06-mount-ns");
+
+fn step() -> Step {
+    Step::in_rootfs(BIN)
+}
+
+#[test]
+fn isolation_matrix_row() {
+    let row = step().isolation_row("6 `step06-mount-ns`");
+    insta::assert_snapshot!(row);
+    assert_isolation_row_in_the_book("step06-mount-ns");
+}
+
+#[test]
+fn the_rootfs_flag_picks_the_root_filesystem() {
+    let root = rootfs().display().to_string();
+    let out = step().without_rootfs_env().run(&["--rootfs", &root, "/bin/busybox", "true"]);
+    assert_eq!(out.code, 0, "{out:?}");
+}
+
+#[test]
+fn without_container_rootfs_the_courses_tree_is_used() {
+    let out = step().without_rootfs_env().run(&["/bin/busybox", "hostname"]);
+    assert_eq!((out.code, out.stdout.as_str()), (0, "container\n"), "{out:?}");
+}
+
+#[test]
+fn ps_shows_our_child_as_pid_1() {
+    let ps = step().run(&["ps"]).stdout;
+    insta::with_settings!({ filters => FILTERS.to_vec() }, { insta::assert_snapshot!(ps) });
+}
+
+#[test]
+fn only_stdin_stdout_and_stderr_are_open() {
+    step().assert_only_stdio_open();
+}

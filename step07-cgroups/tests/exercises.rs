@@ -1,0 +1,179 @@
+//! The checks of step 7's exercises (step07-cgroups/exercises/README.md). Each one
+//! fails until its exercise is solved: `cargo test -p step07-cgroups --test exercises`.
+
+use std::fs;
+use std::path::PathBuf;
+
+use rootfs::harness::{Output, Step, pids_hierarchy, read_cgroup_file};
+
+fn step() -> Step {
+    Step::in_rootfs(env!("CARGO_BIN_EXE_step07-cgroups"))
+}
+
+/// Fail with a hint when `run` rejected an option it does not have yet.
+fn assert_option_accepted(out: &Output, option: &str) {
+    assert!(
+        !(out.code == 2 && out.stderr.contains(option)),
+        "`run` does not accept {option} yet (exit code 2, clap's):\n{}\n\
+         hint: add the option to `Target`, and pass it on from `run` to `child` if it needs it",
+        out.stderr
+    );
+}
+
+/// Where `controller` is mounted, read from the kernel: a cgroup v1 hierarchy that has
+/// it among its mount options, or the cgroup v2 tree when it offers it. Returns the
+/// mount point, and whether it is v2.
+fn hierarchy_of(controller: &str) -> (PathBuf, bool) {
+    let mountinfo = fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
+    for line in mountinfo.lines() {
+        let Some((mount, source)) = line.split_once(" - ") else { continue };
+        let point = PathBuf::from(mount.split(' ').nth(4).unwrap_or_default());
+        let fields: Vec<&str> = source.split(' ').collect();
+        match fields.as_slice() {
+            ["cgroup", _, options] if options.split(',').any(|o| o == controller) => {
+                return (point, false);
+            }
+            ["cgroup2", ..]
+                if fs::read_to_string(point.join("cgroup.controllers"))
+                    .is_ok_and(|c| c.split_whitespace().any(|c| c == controller)) =>
+            {
+                return (point, true);
+            }
+            _ => {}
+        }
+    }
+    panic!("no cgroup hierarchy offers the {controller} controller:\n{mountinfo}")
+}
+
+/// The cgroup directory of process `pid` in the hierarchy of `controller`.
+fn cgroup_of(pid: i32, controller: &str) -> PathBuf {
+    let (hierarchy, v2) = hierarchy_of(controller);
+    let cgroups = fs::read_to_string(format!("/proc/{pid}/cgroup")).unwrap_or_default();
+    // Lines are "ID:CONTROLLERS:PATH"; cgroup v2's is "0::PATH".
+    for entry in cgroups.lines() {
+        let mut parts = entry.splitn(3, ':');
+        let (_, controllers, path) = (parts.next(), parts.next(), parts.next());
+        let found = match controllers {
+            Some("") => v2,
+            Some(list) => !v2 && list.split(',').any(|c| c == controller),
+            None => false,
+        };
+        if let (true, Some(path)) = (found, path) {
+            return hierarchy.join(path.trim_start_matches('/'));
+        }
+    }
+    panic!("process {pid}: no {controller} cgroup in /proc/{pid}/cgroup:\n{cgroups}")
+}
+
+/// Once a container has ended, none of its cgroups is left: not `seen` (where the
+/// test found its PID 1), nor one named after its `run` in the hierarchy of pids or
+/// of `controllers`. Any left is removed (empty by then) before the test fails.
+fn assert_no_cgroup_left(out: &Output, seen: &[PathBuf], controllers: &[&str]) {
+    let name = format!("container-{}", out.pid);
+    let hierarchies = controllers.iter().map(|c| hierarchy_of(c).0).chain([pids_hierarchy().0]);
+    let mut left: Vec<PathBuf> =
+        seen.iter().cloned().chain(hierarchies.map(|h| h.join(&name))).collect();
+    left.sort();
+    left.dedup();
+    left.retain(|cgroup| cgroup.exists());
+    for cgroup in &left {
+        // rmdir refuses a cgroup that still has a process, or is a hierarchy's root.
+        let _ = fs::remove_dir(cgroup);
+    }
+    assert!(left.is_empty(), "cgroups left behind after the container ended: {left:?}");
+}
+
+#[test]
+fn cgroup_namespace() {
+    let script = "cat /proc/self/cgroup; echo --; readlink /proc/self/ns/cgroup";
+    let out = step().run(&["--cgroupns", "/bin/sh", "-c", script]);
+    assert_option_accepted(&out, "--cgroupns");
+    assert_eq!(out.code, 0, "the container failed: {out:?}");
+    let (cgroups, namespace) = out.stdout.split_once("--\n").unwrap_or_default();
+    let host_paths: Vec<&str> = cgroups.lines().filter(|line| !line.ends_with(":/")).collect();
+    assert!(
+        !cgroups.is_empty() && host_paths.is_empty(),
+        "expected every line of /proc/self/cgroup inside to end in `:/`; these show where the \
+         host put the container: {host_paths:?}\n\
+         hint: unshare(CLONE_NEWCGROUP) in `child`, after it has joined its cgroup"
+    );
+    let ours = fs::read_link("/proc/self/ns/cgroup").unwrap_or_default();
+    assert_ne!(
+        namespace.trim(),
+        ours.to_string_lossy(),
+        "the container's cgroup namespace is the host's"
+    );
+    assert_no_cgroup_left(&out, &[], &[]);
+}
+
+#[test]
+fn memory_max() {
+    const LIMIT: &str = "16777216"; // 16 MiB
+    let probe = step().run(&["--memory-max", LIMIT, "/bin/true"]);
+    assert_option_accepted(&probe, "--memory-max");
+    assert_eq!(probe.code, 0, "the container failed: {probe:?}");
+
+    let mut running = step().start(&["--memory-max", LIMIT, "/bin/sh", "-c", "echo ready; read x"]);
+    running.wait_for_line("ready");
+    let cgroup = cgroup_of(running.container_init(), "memory");
+    let (_, v2) = hierarchy_of("memory");
+    let file = if v2 { "memory.max" } else { "memory.limit_in_bytes" };
+    let limit = read_cgroup_file(&cgroup, file);
+    let out = running.finish();
+    assert_eq!(
+        limit,
+        LIMIT,
+        "expected the container's memory cgroup {} to have {file} = {LIMIT}\n\
+         hint: on cgroup v1, memory has a hierarchy of its own: make a cgroup there too, \
+         and have `child` join it",
+        cgroup.display()
+    );
+    assert_no_cgroup_left(&out, &[cgroup], &["memory"]);
+
+    // dd's buffer is 64 MiB, and reading /dev/zero into it touches every page of it.
+    let args = ["--memory-max", LIMIT, "/bin/dd", "if=/dev/zero", "of=/dev/null", "bs=64M"];
+    let out = step().run(&[&args[..], &["count=1"]].concat());
+    assert_eq!(
+        out.code,
+        128 + 9,
+        "expected `dd bs=64M` under a 16 MiB limit to be killed by the OOM killer (137, \
+         128 + SIGKILL): {out:?}\nhint: is the command in the memory cgroup? Is swap limited too?"
+    );
+    assert_no_cgroup_left(&out, &[], &["memory"]);
+}
+
+#[test]
+fn cpu_max() {
+    let probe = step().run(&["--cpus", "0.1", "/bin/true"]);
+    assert_option_accepted(&probe, "--cpus");
+    assert_eq!(probe.code, 0, "the container failed: {probe:?}");
+
+    // A busy loop for one second, under a tenth of a CPU: throttled in each period.
+    let script = "timeout 1 sh -c 'while :; do :; done'; echo done; read x";
+    let mut running = step().start(&["--cpus", "0.1", "/bin/sh", "-c", script]);
+    running.wait_for_line("done");
+    let cgroup = cgroup_of(running.container_init(), "cpu");
+    let (_, v2) = hierarchy_of("cpu");
+    let limit = if v2 {
+        read_cgroup_file(&cgroup, "cpu.max")
+    } else {
+        let quota = read_cgroup_file(&cgroup, "cpu.cfs_quota_us");
+        format!("{quota} {}", read_cgroup_file(&cgroup, "cpu.cfs_period_us"))
+    };
+    let stat = read_cgroup_file(&cgroup, "cpu.stat");
+    let out = running.finish();
+    assert_eq!(
+        limit,
+        "10000 100000",
+        "expected the container's cpu cgroup {} to allow 10000 µs each 100000 µs (quota, \
+         period)\nhint: on cgroup v1, cpu has a hierarchy of its own: make a cgroup there \
+         too, and have `child` join it",
+        cgroup.display()
+    );
+    let throttled = stat.lines().find_map(|line| line.strip_prefix("nr_throttled "));
+    assert!(
+        throttled.and_then(|n| n.parse::<u64>().ok()).is_some_and(|n| n > 0),
+        "a busy loop of one second under --cpus 0.1 was never throttled; cpu.stat:\n{stat}"
+    );
+    assert_no_cgroup_left(&out, &[cgroup], &["cpu"]);
+}
