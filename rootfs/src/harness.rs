@@ -24,6 +24,8 @@
 //! A check that fails says so in one format, produced by [`fail`] and summed up by
 //! `.ci/grade.sh`: which check, what was expected, what the kernel showed, and a
 //! hint at the likely cause. The hints live next to their checks, in this file.
+//! So do the checks that several steps' `tests/ours.rs` and `tests/exercises.rs`
+//! share, in a section of their own (not graded), in the same format.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::ffi::OsStr;
@@ -94,15 +96,21 @@ fn block(value: impl Display) -> String {
     }
 }
 
+/// The hostname of this test process's UTS namespace (the host's), as the kernel
+/// shows it now.
+pub fn current_hostname() -> String {
+    gethostname().unwrap_or_default().to_string_lossy().into_owned()
+}
+
 /// The host's hostname, as it was before this test process started any container.
 fn host_hostname() -> &'static str {
     static HOST: OnceLock<String> = OnceLock::new();
-    HOST.get_or_init(|| gethostname().unwrap_or_default().to_string_lossy().into_owned())
+    HOST.get_or_init(current_hostname)
 }
 
 /// If a container renamed the host, give it its name back and say what it had become.
 fn restore_host_hostname() -> Option<String> {
-    let now = gethostname().unwrap_or_default().to_string_lossy().into_owned();
+    let now = current_hostname();
     if now == host_hostname() {
         return None;
     }
@@ -146,6 +154,7 @@ fn namespace_hint(kind: &str) -> &'static str {
 // Starting containers.
 
 /// The container program of a step under test, and how its containers reach busybox.
+#[derive(Clone)]
 pub struct Step {
     bin: PathBuf,
     busybox: String,
@@ -165,6 +174,13 @@ pub struct Output {
 }
 
 impl Output {
+    /// The name this course's program gives the cgroup of the container that printed
+    /// this: `container-<PID of run>`. Other programs name theirs otherwise, and a
+    /// check that looks for this name finds nothing of theirs.
+    pub fn cgroup_name(&self) -> String {
+        format!("container-{}", self.pid)
+    }
+
     /// How it ended and what it printed, for a failed check's "the kernel showed".
     pub fn summary(&self) -> String {
         format!(
@@ -326,20 +342,16 @@ impl Step {
         let me = std::process::id() as i32;
         let before = mount_points(me);
         let script = format!(
-            "hostname; echo --; ls -1A /; echo --; ps -o pid; echo --; \
-             for n in {}; do readlink /proc/self/ns/$n; done; echo ready; read x; true",
-            NAMESPACES.join(" ")
+            "hostname; echo --; ls -1A /; echo --; ps -o pid; echo --; {}; echo ready; read x; true",
+            print_namespaces()
         );
         let mut running = self.start_sh(&script);
         running.wait_for_line("ready");
         let leaked: Vec<PathBuf> = mount_points(me).difference(&before).cloned().collect();
         let shell = descendants(running.pid()).last().copied().unwrap_or(running.pid());
         let cgroup = pids_cgroup_of(shell);
-        let limit = if cgroup == pids_cgroup_of(me) {
-            "none".to_string()
-        } else {
-            fs::read_to_string(cgroup.join("pids.max")).unwrap_or_default().trim().to_string()
-        };
+        let limit =
+            if cgroup == pids_cgroup_of(me) { "none".to_string() } else { pids_max(&cgroup) };
         let out = running.finish();
         check(out.code == 0, "the container runs the script", "exit code 0", out.summary(), "");
         let parts: Vec<&str> = out.stdout.split("--\n").collect();
@@ -514,9 +526,19 @@ impl Step {
 
     /// For each kind of namespace, whether a container's is the host's or new.
     pub fn namespaces(&self) -> String {
-        let script =
-            format!("for n in {}; do readlink /proc/self/ns/$n; done", NAMESPACES.join(" "));
-        compare_namespaces(&self.sh(&script).stdout)
+        self.namespaces_with(&[]).1
+    }
+
+    /// For each kind of namespace, whether the container's is the host's or new, in
+    /// a container started as `run OPTIONS... busybox sh -c SCRIPT`; and how that
+    /// container ended.
+    pub fn namespaces_with(&self, options: &[&str]) -> (Output, String) {
+        let script = print_namespaces();
+        let mut args = options.to_vec();
+        args.extend([self.busybox.as_str(), "sh", "-c", &script]);
+        let out = self.run(&args);
+        let table = compare_namespaces(&out.stdout);
+        (out, table)
     }
 
     /// The container has a namespace of its own of each of these kinds.
@@ -733,7 +755,7 @@ impl Step {
     pub fn assert_rootfs_from_the_environment(&self) {
         let scratch = ScratchRoot::new();
         let mut command = Command::new(&self.bin);
-        command.env(ROOTFS_VAR, &scratch.0).args(["run", "/bin/busybox", "cat", "/marker"]);
+        command.env(ROOTFS_VAR, scratch.0.path()).args(["run", "/bin/busybox", "cat", "/marker"]);
         let out = Running::spawn(command).finish();
         check(
             out.code == 0 && out.stdout == scratch.marker(),
@@ -752,9 +774,7 @@ impl Step {
         let before = mounts_below(me, &rootfs());
         let out = self.sh("exit 3");
         let left = new_mounts(&before, mounts_below(me, &rootfs()));
-        for mount in left.iter().rev() {
-            let _ = umount2(mount, MntFlags::MNT_DETACH);
-        }
+        detach(&left);
         check(
             out.code == 3 && left.is_empty(),
             "nothing is left mounted after a container whose command failed",
@@ -770,20 +790,10 @@ impl Step {
     pub fn assert_nothing_accumulates(&self, runs: usize) {
         let me = std::process::id() as i32;
         let mounts = fs::read_to_string(format!("/proc/{me}/mountinfo")).unwrap_or_default();
-        let (hierarchy, _) = pids_hierarchy();
         for _ in 0..runs {
             let out = self.run(&[self.busybox.as_str(), "true"]);
             check(out.code == 0, "`true` in a container exits 0", "exit code 0", out.summary(), "");
-            // This course names a container's cgroup after its runtime; other programs
-            // name theirs otherwise, and this finds nothing for them.
-            let cgroup = hierarchy.join(format!("container-{}", out.pid));
-            check(
-                !cgroup.exists(),
-                "a short container leaves no cgroup behind",
-                "no cgroup left",
-                format!("{} left", cgroup.display()),
-                CGROUP_LEFT,
-            );
+            assert_no_cgroup_left_by(&out);
         }
         let after = fs::read_to_string(format!("/proc/{me}/mountinfo")).unwrap_or_default();
         check(
@@ -907,19 +917,8 @@ impl Step {
     pub fn assert_pids_limit(&self, limit: u32) {
         let mut running = self.start_sh("echo ready; read x");
         running.wait_for_line("ready");
-        let cgroup = running.container_cgroup();
-        let max = fs::read_to_string(cgroup.join("pids.max")).unwrap_or_default();
-        check(
-            max.trim() == limit.to_string(),
-            &format!("the container's cgroup has pids.max = {limit}"),
-            limit,
-            format!("{}: {}", cgroup.join("pids.max").display(), max.trim()),
-            &format!(
-                "pids.max is not {limit}: write {limit} to the cgroup's pids.max before the \
-                 command starts (cgroup v2: first enable the controller with +pids in the \
-                 parent's cgroup.subtree_control)"
-            ),
-        );
+        let check_name = format!("the container's cgroup has pids.max = {limit}");
+        let cgroup = running.container_cgroup_limited_to(limit, &check_name, "");
         running.finish();
         assert_cgroup_removed(&cgroup);
     }
@@ -946,14 +945,7 @@ impl Step {
         let mut running = self.start_sh(FORK_BOMB);
         let cgroup = running.detonate_fork_bomb(limit);
         assert_held_at_limit(&cgroup, limit);
-        let host_can_fork = Command::new("true").status().is_ok_and(|status| status.success());
-        check(
-            host_can_fork,
-            "the host can start a process during the fork bomb",
-            "`true` runs on the host",
-            "it could not",
-            "the limit does not hold the container's processes",
-        );
+        assert_host_can_start_a_process();
         running.finish();
         assert_cgroup_removed(&cgroup);
     }
@@ -994,9 +986,9 @@ impl Step {
              the others",
         );
         second.finish();
-        let max = fs::read_to_string(one.join("pids.max")).unwrap_or_default();
+        let max = pids_max(&one);
         check(
-            max.trim() == "20",
+            max == "20",
             "the end of one container leaves another's cgroup alone",
             format!("{} still there, pids.max 20", one.display()),
             format!("pids.max: {}", block(max)),
@@ -1022,18 +1014,217 @@ pub fn assert_cgroup_removed(cgroup: &Path) {
     );
 }
 
+/// The container that printed `out` has ended and left no cgroup in the pids
+/// hierarchy under the name this course's program gives it ([`Output::cgroup_name`]).
+#[track_caller]
+pub fn assert_no_cgroup_left_by(out: &Output) {
+    let cgroup = pids_hierarchy().join(out.cgroup_name());
+    check(
+        !cgroup.exists(),
+        "a short container leaves no cgroup behind",
+        "no cgroup left",
+        format!("{} left", cgroup.display()),
+        CGROUP_LEFT,
+    );
+}
+
+/// The host can still start a process (`true`), as during a fork bomb it must.
+#[track_caller]
+pub fn assert_host_can_start_a_process() {
+    let host_can_fork = Command::new("true").status().is_ok_and(|status| status.success());
+    check(
+        host_can_fork,
+        "the host can start a process during the fork bomb",
+        "`true` runs on the host",
+        "it could not",
+        "the limit does not hold the container's processes",
+    );
+}
+
+/// `pids.max` of `cgroup`, trimmed; empty if it cannot be read.
+fn pids_max(cgroup: &Path) -> String {
+    fs::read_to_string(cgroup.join("pids.max")).unwrap_or_default().trim().to_string()
+}
+
+// ---------------------------------------------------------------------------
+// Not graded: what several steps check of this course's own program (their
+// tests/ours.rs), and the checks their chapters' exercises share (tests/exercises.rs).
+
+/// This course's own program: its `--rootfs` flag and its default root filesystem
+/// (steps 5 to 7).
+impl Step {
+    /// `run --rootfs DIR /bin/busybox true`, with no `CONTAINER_ROOTFS`: the flag alone
+    /// names the root filesystem.
+    pub fn assert_rootfs_flag_picks_the_root_filesystem(&self) {
+        let root = rootfs().display().to_string();
+        let out =
+            self.clone().without_rootfs_env().run(&["--rootfs", &root, "/bin/busybox", "true"]);
+        check(
+            out.code == 0,
+            "`run --rootfs DIR` runs the command in the root filesystem DIR",
+            format!("exit code 0 from `run --rootfs {root} /bin/busybox true`"),
+            out.summary(),
+            "read the root filesystem's path from --rootfs when it is given",
+        );
+    }
+
+    /// With neither `CONTAINER_ROOTFS` nor `--rootfs`, `run ARGS...` runs in the
+    /// course's own tree (built on first use), where `hostname` prints `container`.
+    pub fn assert_courses_tree_by_default(&self, args: &[&str]) {
+        let out = self.clone().without_rootfs_env().run(args);
+        check(
+            (out.code, out.stdout.as_str()) == (0, "container\n"),
+            &format!(
+                "with no root filesystem named, `run {}` runs in the course's",
+                args.join(" ")
+            ),
+            "exit code 0, and `container` on stdout",
+            out.summary(),
+            "without CONTAINER_ROOTFS and --rootfs, use the course's root filesystem \
+             (rootfs::ensure builds it on first use)",
+        );
+    }
+}
+
+/// The host's hostname is what it was before this test process started any
+/// container.
+#[track_caller]
+pub fn assert_host_hostname_kept() {
+    let now = current_hostname();
+    check(
+        now == host_hostname(),
+        "the host's hostname is left alone",
+        host_hostname(),
+        now,
+        "set the hostname in the container's UTS namespace: after unshare(CLONE_NEWUTS)",
+    );
+}
+
+/// Fail with a hint when `run` rejected an option it does not have yet (exit code
+/// 2, clap's, with the option named on stderr): an exercise's check before its own.
+#[track_caller]
+pub fn assert_option_accepted(out: &Output, option: &str) {
+    check(
+        !(out.code == 2 && out.stderr.contains(option)),
+        &format!("`run` accepts {option}"),
+        format!("{option} taken as an option of `run`"),
+        out.summary(),
+        "add the option to `Target`, and pass it on from `run` to `child` if the child needs it",
+    );
+}
+
+/// The exercises of steps 2 and 3 (a hostname option, one more namespace), whose
+/// solutions differ between the steps: `hint` says where this step's goes.
+impl Step {
+    /// `run --hostname NAME busybox hostname` prints NAME and exits 0, and the host
+    /// keeps its own hostname.
+    #[track_caller]
+    pub fn assert_hostname_flag(&self, hint: &str) {
+        let name = &format!("exercise-{}", std::process::id());
+        let out = self.run(&["--hostname", name, self.busybox.as_str(), "hostname"]);
+        check(
+            out.code == 0 && out.stdout.trim() == name,
+            &format!("`run --hostname {name} hostname` prints {name}"),
+            format!("exit code 0, and `{name}` on stdout"),
+            out.summary(),
+            hint,
+        );
+        assert_host_hostname_kept();
+    }
+
+    /// In a container started as `run OPTIONS... busybox sh -c SCRIPT`, the
+    /// namespaces of exactly these `kinds` are new, and every other is the host's.
+    #[track_caller]
+    pub fn assert_exactly_these_namespaces_new(
+        &self,
+        options: &[&str],
+        kinds: &[&str],
+        hint: &str,
+    ) {
+        let (out, table) = self.namespaces_with(options);
+        check(
+            out.code == 0 && table == namespace_table(kinds),
+            &format!(
+                "with `run {}`, only the {} namespaces are new",
+                options.join(" "),
+                kinds.join(" and ")
+            ),
+            format!(
+                "exit code 0, and for each namespace, the container's compared with the host's:\n{}",
+                namespace_table(kinds)
+            ),
+            format!(
+                "{}for each namespace, the container's compared with the host's:\n{table}",
+                out.summary()
+            ),
+            hint,
+        );
+    }
+}
+
+/// The mounts below the root filesystem in this test process's mount namespace
+/// (the host's) when a test began. When dropped, it detaches those added since: a
+/// wrong program leaves none on the host, even when its check fails.
+pub struct HostMounts {
+    before: Vec<PathBuf>,
+}
+
+impl HostMounts {
+    pub fn now() -> HostMounts {
+        HostMounts { before: mounts_below(std::process::id() as i32, &rootfs()) }
+    }
+
+    /// Mount points at or below the root filesystem that were not there before.
+    pub fn added(&self) -> Vec<PathBuf> {
+        new_mounts(&self.before, mounts_below(std::process::id() as i32, &rootfs()))
+    }
+}
+
+impl Drop for HostMounts {
+    fn drop(&mut self) {
+        detach(&self.added());
+    }
+}
+
+/// A directory of a test's own in the temporary directory, named after `name`, this
+/// process and a counter; empty when made, and removed with what it holds when
+/// dropped, also when the test fails (a mount left on it is detached first).
+pub struct ScratchDir(PathBuf);
+
+impl ScratchDir {
+    pub fn new(name: &str) -> ScratchDir {
+        static N: AtomicU32 = AtomicU32::new(0);
+        let n = N.fetch_add(1, Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!("{name}-{}-{n}", std::process::id()));
+        let scratch = ScratchDir(dir);
+        let _ = crate::remove::remove_tree(&scratch.0);
+        fs::create_dir_all(&scratch.0)
+            .unwrap_or_else(|err| panic!("mkdir {}: {err}", scratch.0.display()));
+        scratch
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for ScratchDir {
+    fn drop(&mut self) {
+        detach_mounts_below(&self.0);
+        if let Err(err) = crate::remove::remove_tree(&self.0) {
+            eprintln!("remove {}: {err}", self.0.display());
+        }
+    }
+}
+
 /// A root filesystem of a test's own, as `CONTAINER_ROOTFS` may name one: busybox,
 /// an empty /proc and a file `/marker` that names it. Removed when dropped.
-struct ScratchRoot(PathBuf);
+struct ScratchRoot(ScratchDir);
 
 impl ScratchRoot {
     fn new() -> ScratchRoot {
-        static N: AtomicU32 = AtomicU32::new(0);
-        let n = N.fetch_add(1, Ordering::Relaxed);
-        let dir = std::env::temp_dir().join(format!("rootfs-check-{}-{n}", std::process::id()));
-        let scratch = ScratchRoot(dir);
-        let dir = &scratch.0;
-        let _ = crate::remove::remove_tree(dir);
+        let scratch = ScratchRoot(ScratchDir::new("rootfs-check"));
+        let dir = scratch.0.path();
         for sub in ["proc", "bin"] {
             fs::create_dir_all(dir.join(sub))
                 .unwrap_or_else(|err| panic!("mkdir {}: {err}", dir.join(sub).display()));
@@ -1048,16 +1239,7 @@ impl ScratchRoot {
     }
 
     fn marker(&self) -> String {
-        format!("the root filesystem at {}\n", self.0.display())
-    }
-}
-
-impl Drop for ScratchRoot {
-    fn drop(&mut self) {
-        detach_mounts_below(&self.0);
-        if let Err(err) = crate::remove::remove_tree(&self.0) {
-            eprintln!("remove {}: {err}", self.0.display());
-        }
+        format!("the root filesystem at {}\n", self.0.path().display())
     }
 }
 
@@ -1067,7 +1249,7 @@ fn listed_pids(ps: &str) -> Vec<i32> {
 }
 
 /// The names in a directory, sorted as `ls` sorts them.
-fn dir_listing(dir: &Path) -> Vec<String> {
+pub fn dir_listing(dir: &Path) -> Vec<String> {
     let entries = fs::read_dir(dir).into_iter().flatten().flatten();
     let mut names: Vec<String> =
         entries.map(|entry| entry.file_name().to_string_lossy().into_owned()).collect();
@@ -1177,24 +1359,37 @@ impl Running {
         cgroup
     }
 
+    /// The container's cgroup ([`Running::container_cgroup`]); the check `check_name`
+    /// fails unless the kernel shows `pids.max` = `limit` there (`after` ends what
+    /// the failure shows).
+    fn container_cgroup_limited_to(&self, limit: u32, check_name: &str, after: &str) -> PathBuf {
+        let cgroup = self.container_cgroup();
+        let max = pids_max(&cgroup);
+        check(
+            max == limit.to_string(),
+            check_name,
+            format!("pids.max = {limit} in the container's cgroup"),
+            format!("{}: {max}{after}", cgroup.join("pids.max").display()),
+            &format!(
+                "pids.max is not {limit}: write {limit} to the cgroup's pids.max before the \
+                 command starts (cgroup v2: first enable the controller with +pids in the \
+                 parent's cgroup.subtree_control)"
+            ),
+        );
+        cgroup
+    }
+
     /// Set off a container started with [`FORK_BOMB`], but only once the kernel shows
     /// that its PID 1 is in a cgroup whose `pids.max` is `limit`: a container program
     /// without a working limit must fail this test, not fork-bomb the machine.
     /// Returns that cgroup.
     pub fn detonate_fork_bomb(&mut self, limit: u32) -> PathBuf {
         self.wait_for_line("ready");
-        let cgroup = self.container_cgroup();
-        let max = fs::read_to_string(cgroup.join("pids.max")).unwrap_or_default();
-        check(
-            max.trim() == limit.to_string(),
-            &format!("a fork bomb inside is held by a limit of {limit} processes"),
-            format!("pids.max = {limit} in the container's cgroup, before the bomb goes off"),
-            format!(
-                "{}: {}; the test did not set the bomb off",
-                cgroup.join("pids.max").display(),
-                max.trim()
-            ),
-            &format!("pids.max is not {limit}: write {limit} to it before the command starts"),
+        let check_name = format!("a fork bomb inside is held by a limit of {limit} processes");
+        let cgroup = self.container_cgroup_limited_to(
+            limit,
+            &check_name,
+            "; the test did not set the bomb off",
         );
         let stdin = self.stdin.as_mut().unwrap_or_else(|| panic!("{}: stdin closed", self.what));
         stdin.write_all(b"go\n").unwrap_or_else(|err| panic!("{}: write stdin: {err}", self.what));
@@ -1301,7 +1496,12 @@ fn own_files(pid: i32) -> Vec<String> {
 
 /// Detach every mount at or below `dir` in this process's mount namespace.
 fn detach_mounts_below(dir: &Path) {
-    for mount in mounts_below(std::process::id() as i32, dir).iter().rev() {
+    detach(&mounts_below(std::process::id() as i32, dir));
+}
+
+/// Detach these mounts (lazily: MNT_DETACH), the last mounted first.
+fn detach(mounts: &[PathBuf]) {
+    for mount in mounts.iter().rev() {
         let _ = umount2(mount, MntFlags::MNT_DETACH);
     }
 }
@@ -1372,6 +1572,19 @@ impl Drop for FirstUse {
 pub fn serial() -> MutexGuard<'static, ()> {
     static LOCK: Mutex<()> = Mutex::new(());
     LOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// A shell loop that prints the container's namespace links, one a line
+/// (`uts:[4026531838]`), of every kind in [`NAMESPACES`].
+fn print_namespaces() -> String {
+    format!("for n in {}; do readlink /proc/self/ns/$n; done", NAMESPACES.join(" "))
+}
+
+/// The table [`Step::namespaces`] shows for a container whose namespaces of these
+/// `kinds` are new, and every other the host's.
+fn namespace_table(kinds: &[&str]) -> String {
+    let verdict = |kind| if kinds.contains(&kind) { "new" } else { "host" };
+    NAMESPACES.iter().map(|kind| format!("{kind}: {}\n", verdict(*kind))).collect()
 }
 
 /// For each namespace link printed inside the container (`uts:[4026531838]`),
@@ -1456,43 +1669,60 @@ pub fn mounts_below(pid: i32, dir: &Path) -> Vec<PathBuf> {
     points.filter(|point| point.starts_with(dir)).collect()
 }
 
-/// Where the pids controller is mounted, read from the kernel, and the name it has
-/// in /proc/PID/cgroup lines: cgroup v1's own hierarchy (`pids`), else the v2 tree ("").
-pub fn pids_hierarchy() -> (PathBuf, &'static str) {
+/// Where `controller` (`pids`, `memory`, `cpu`…) is mounted, read from the kernel:
+/// the first in /proc/self/mountinfo of a cgroup v1 hierarchy that has it among its
+/// mount options, or the cgroup v2 tree when it offers it. Returns the mount point,
+/// and whether it is v2.
+pub fn cgroup_hierarchy(controller: &str) -> (PathBuf, bool) {
     let mountinfo = fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
     for line in mountinfo.lines() {
         let Some((mount, source)) = line.split_once(" - ") else { continue };
         let point = PathBuf::from(mount.split(' ').nth(4).unwrap_or_default());
         let fields: Vec<&str> = source.split(' ').collect();
         match fields.as_slice() {
-            ["cgroup", _, options] if options.split(',').any(|o| o == "pids") => {
-                return (point, "pids");
+            ["cgroup", _, options] if options.split(',').any(|o| o == controller) => {
+                return (point, false);
             }
             ["cgroup2", ..]
                 if fs::read_to_string(point.join("cgroup.controllers"))
-                    .is_ok_and(|c| c.split_whitespace().any(|c| c == "pids")) =>
+                    .is_ok_and(|c| c.split_whitespace().any(|c| c == controller)) =>
             {
-                return (point, "");
+                return (point, true);
             }
             _ => {}
         }
     }
-    panic!("no cgroup hierarchy offers the pids controller:\n{mountinfo}")
+    panic!("no cgroup hierarchy offers the {controller} controller:\n{mountinfo}")
 }
 
-/// The cgroup directory of process `pid` in the hierarchy of the pids controller.
-pub fn pids_cgroup_of(pid: i32) -> PathBuf {
-    let (hierarchy, name) = pids_hierarchy();
+/// The cgroup directory of process `pid` in the hierarchy of `controller`.
+pub fn cgroup_of(pid: i32, controller: &str) -> PathBuf {
+    let (hierarchy, v2) = cgroup_hierarchy(controller);
     let cgroups = fs::read_to_string(format!("/proc/{pid}/cgroup")).unwrap_or_default();
     // Lines are "ID:CONTROLLERS:PATH"; cgroup v2's is "0::PATH".
     for entry in cgroups.lines() {
         let mut parts = entry.splitn(3, ':');
-        let (_, controllers, path) = (parts.next(), parts.next().unwrap_or("-"), parts.next());
-        if controllers.split(',').any(|c| c == name) || controllers == name {
-            return hierarchy.join(path.unwrap_or_default().trim_start_matches('/'));
+        let (_, controllers, path) = (parts.next(), parts.next(), parts.next());
+        let found = match controllers {
+            Some("") => v2,
+            Some(list) => !v2 && list.split(',').any(|c| c == controller),
+            None => false,
+        };
+        if let (true, Some(path)) = (found, path) {
+            return hierarchy.join(path.trim_start_matches('/'));
         }
     }
-    panic!("process {pid}: no pids cgroup in /proc/{pid}/cgroup:\n{cgroups}")
+    panic!("process {pid}: no {controller} cgroup in /proc/{pid}/cgroup:\n{cgroups}")
+}
+
+/// Where the pids controller is mounted: see [`cgroup_hierarchy`].
+pub fn pids_hierarchy() -> PathBuf {
+    cgroup_hierarchy("pids").0
+}
+
+/// The cgroup directory of process `pid` in the hierarchy of the pids controller.
+pub fn pids_cgroup_of(pid: i32) -> PathBuf {
+    cgroup_of(pid, "pids")
 }
 
 /// A fork bomb, armed: it prints `ready`, waits for a line on stdin, then goes off

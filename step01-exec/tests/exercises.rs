@@ -4,31 +4,11 @@
 //!     cargo test -p step01-exec --test exercises -- NAME
 
 use std::collections::BTreeSet;
-use std::fs;
-use std::path::{Path, PathBuf};
 
-use rootfs::harness::{Output, Step, busybox};
+use rootfs::harness::{Output, ScratchDir, Step, busybox};
 
 fn step() -> Step {
     Step::on_host_files(env!("CARGO_BIN_EXE_step01-exec"))
-}
-
-/// A directory of this test's own, removed when dropped (also when the test fails).
-struct ScratchDir(PathBuf);
-
-impl ScratchDir {
-    fn new(name: &str) -> ScratchDir {
-        let dir = std::env::temp_dir().join(format!("{name}-{}", std::process::id()));
-        let _ = fs::remove_dir_all(&dir);
-        fs::create_dir_all(&dir).unwrap_or_else(|err| panic!("mkdir {}: {err}", dir.display()));
-        ScratchDir(dir)
-    }
-}
-
-impl Drop for ScratchDir {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
-    }
 }
 
 /// The current directory of the command, as the kernel shows it: `run OPTIONS
@@ -43,7 +23,7 @@ fn cwd_of_command(options: &[&str]) -> Output {
 #[test]
 fn workdir_flag() {
     let scratch = ScratchDir::new("exercise-workdir");
-    let dir = scratch.0.display().to_string();
+    let dir = scratch.path().display().to_string();
     for flag in ["--workdir", "-w"] {
         let out = cwd_of_command(&[flag, &dir]);
         assert_eq!(
@@ -66,7 +46,7 @@ fn workdir_flag() {
         out.stderr.trim()
     );
 
-    let missing = Path::new(&dir).join("missing");
+    let missing = scratch.path().join("missing");
     let missing = missing.display().to_string();
     let out = cwd_of_command(&["--workdir", &missing]);
     assert_eq!(

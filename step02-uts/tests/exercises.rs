@@ -6,30 +6,17 @@
 use std::fs;
 use std::process::Command;
 
-use rootfs::harness::{NAMESPACES, Step, busybox};
+use rootfs::harness::{Step, assert_host_hostname_kept, busybox};
 
 fn step() -> Step {
     Step::on_host_files(env!("CARGO_BIN_EXE_step02-uts"))
 }
 
-fn host_hostname() -> String {
-    nix::unistd::gethostname().unwrap_or_default().to_string_lossy().into_owned()
-}
-
 #[test]
 fn hostname_flag() {
-    let before = host_hostname();
-    let name = format!("exercise-{}", std::process::id());
-    let out = step().run(&["--hostname", &name, &busybox(), "hostname"]);
-    assert_eq!(
-        (out.code, out.stdout.trim()),
-        (0, name.as_str()),
-        "`run --hostname {name} hostname` should print {name} and exit 0; it printed and \
-         exited as on the right.\nstderr: {}\nhint: an option in `Target`, and \
-         nix::unistd::sethostname in `run`, after unshare",
-        out.stderr.trim()
+    step().assert_hostname_flag(
+        "an option in `Target`, and nix::unistd::sethostname in `run`, after unshare",
     );
-    assert_eq!(host_hostname(), before, "the host's hostname changed: set it after unshare");
 
     // The kernel takes at most 64 bytes (HOST_NAME_MAX).
     let long = "x".repeat(65);
@@ -43,25 +30,7 @@ fn hostname_flag() {
     );
     assert_eq!(out.stdout, "", "the command ran although the hostname could not be set");
     assert_eq!(out.stderr.lines().count(), 1, "expected one line on stderr:\n{}", out.stderr);
-    assert_eq!(host_hostname(), before, "the host's hostname changed");
-}
-
-/// For each kind of namespace, `host` or `new`: the container's (printed by
-/// `readlink /proc/self/ns/KIND` inside) compared with this test process's.
-fn namespace_table(printed: &str) -> String {
-    let mut table = String::new();
-    for kind in NAMESPACES {
-        let ours = fs::read_link(format!("/proc/self/ns/{kind}")).unwrap_or_default();
-        let ours = ours.to_string_lossy();
-        let theirs = printed.lines().find(|line| line.starts_with(&format!("{kind}:")));
-        let verdict = match theirs {
-            None => "not printed",
-            Some(theirs) if theirs == ours => "host",
-            Some(_) => "new",
-        };
-        table.push_str(&format!("{kind}: {verdict}\n"));
-    }
-    table
+    assert_host_hostname_kept();
 }
 
 /// A System V message queue made on the host with ipcmk(1), removed when dropped.
@@ -96,23 +65,11 @@ impl Drop for HostQueue {
 
 #[test]
 fn ipc_namespace() {
-    let script = format!("for n in {}; do readlink /proc/self/ns/$n; done", NAMESPACES.join(" "));
-    let out = step().run(&["--ipc", "private", &busybox(), "sh", "-c", &script]);
-    assert_eq!(
-        out.code,
-        0,
-        "`run --ipc private CMD` failed with exit code {}\nstderr: {}\nhint: a value enum \
-         option `--ipc host|private`",
-        out.code,
-        out.stderr.trim()
-    );
-    let expected =
-        "cgroup: host\nipc: new\nmnt: host\nnet: host\npid: host\nuser: host\nuts: new\n";
-    let seen = namespace_table(&out.stdout);
-    assert_eq!(
-        seen, expected,
-        "with --ipc private, the container's namespaces (left) should be the host's but for \
-         ipc and uts (right)\nhint: add CloneFlags::CLONE_NEWIPC to the unshare call"
+    step().assert_exactly_these_namespaces_new(
+        &["--ipc", "private"],
+        &["ipc", "uts"],
+        "a value enum option `--ipc host|private`; with `private`, add \
+         CloneFlags::CLONE_NEWIPC to the unshare call",
     );
 
     // What the IPC namespace isolates: the host's queue is not the container's.

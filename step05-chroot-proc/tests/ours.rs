@@ -29,16 +29,13 @@ fn isolation_matrix_row() {
 fn the_first_run_builds_the_root_filesystem() {
     let _serial = serial();
     let _first_use = FirstUse::start();
-    let out = step().without_rootfs_env().run(&["hostname"]);
-    assert_eq!((out.code, out.stdout.as_str()), (0, "container\n"), "{out:?}");
+    step().assert_courses_tree_by_default(&["hostname"]);
 }
 
 #[test]
 fn the_rootfs_flag_picks_the_root_filesystem() {
     let _serial = serial();
-    let root = rootfs().display().to_string();
-    let out = step().without_rootfs_env().run(&["--rootfs", &root, "/bin/busybox", "true"]);
-    assert_eq!(out.code, 0, "{out:?}");
+    step().assert_rootfs_flag_picks_the_root_filesystem();
 }
 
 #[test]

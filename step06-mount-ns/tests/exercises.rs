@@ -4,47 +4,10 @@
 use std::fs;
 use std::path::PathBuf;
 
-use nix::mount::{MntFlags, umount2};
-use rootfs::harness::{Output, Step, mounts_below, rootfs};
+use rootfs::harness::{HostMounts, Step, assert_option_accepted, rootfs};
 
 fn step() -> Step {
     Step::in_rootfs(env!("CARGO_BIN_EXE_step06-mount-ns"))
-}
-
-/// Fail with a hint when `run` rejected an option it does not have yet.
-fn assert_option_accepted(out: &Output, option: &str) {
-    assert!(
-        !(out.code == 2 && out.stderr.contains(option)),
-        "`run` does not accept {option} yet (exit code 2, clap's):\n{}\n\
-         hint: add the option to `Target`, and pass it on from `run` to `child`",
-        out.stderr
-    );
-}
-
-/// The mounts on the root filesystem when a test began. When dropped, it detaches
-/// those added since: a wrong solution leaves none on the host, even when its check fails.
-struct HostMounts {
-    before: Vec<PathBuf>,
-}
-
-impl HostMounts {
-    fn now() -> HostMounts {
-        HostMounts { before: mounts_below(std::process::id() as i32, &rootfs()) }
-    }
-
-    /// Mount points at or below the root filesystem that were not there before.
-    fn added(&self) -> Vec<PathBuf> {
-        let now = mounts_below(std::process::id() as i32, &rootfs());
-        now.into_iter().filter(|mount| !self.before.contains(mount)).collect()
-    }
-}
-
-impl Drop for HostMounts {
-    fn drop(&mut self) {
-        for mount in self.added().iter().rev() {
-            let _ = umount2(mount, MntFlags::MNT_DETACH);
-        }
-    }
 }
 
 /// Files and directories a test made, removed when it ends, even when it fails.

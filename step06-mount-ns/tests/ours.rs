@@ -3,7 +3,7 @@
 //! `child` as the container's PID 1, its `--rootfs` flag and its default root
 //! filesystem. Not graded: they are this program's, not the contract's.
 
-use rootfs::harness::{FILTERS, Step, assert_isolation_row_in_the_book, rootfs};
+use rootfs::harness::{FILTERS, Step, assert_isolation_row_in_the_book};
 
 const BIN: &str = env!("CARGO_BIN_EXE_step06-mount-ns");
 
@@ -20,15 +20,12 @@ fn isolation_matrix_row() {
 
 #[test]
 fn the_rootfs_flag_picks_the_root_filesystem() {
-    let root = rootfs().display().to_string();
-    let out = step().without_rootfs_env().run(&["--rootfs", &root, "/bin/busybox", "true"]);
-    assert_eq!(out.code, 0, "{out:?}");
+    step().assert_rootfs_flag_picks_the_root_filesystem();
 }
 
 #[test]
 fn without_container_rootfs_the_courses_tree_is_used() {
-    let out = step().without_rootfs_env().run(&["/bin/busybox", "hostname"]);
-    assert_eq!((out.code, out.stdout.as_str()), (0, "container\n"), "{out:?}");
+    step().assert_courses_tree_by_default(&["/bin/busybox", "hostname"]);
 }
 
 #[test]

@@ -8,10 +8,10 @@
 use std::ffi::OsStr;
 use std::fs;
 use std::os::unix::ffi::OsStrExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
-use rootfs::harness::{Output, Step, pids_hierarchy, rootfs};
+use rootfs::harness::{Output, ScratchDir, Step, assert_no_cgroup_left_by, rootfs};
 
 const BIN: &str = env!("CARGO_BIN_EXE_step07-cgroups");
 
@@ -27,35 +27,28 @@ fn expect<S: AsRef<OsStr>>(args: &[S], code: i32) -> Output {
     if code != 0 && code != 2 {
         assert_eq!(out.stderr.lines().count(), 1, "one line on stderr: {out:?}");
     }
-    let cgroup = pids_hierarchy().0.join(format!("container-{}", out.pid));
-    assert!(!cgroup.exists(), "{} was left behind", cgroup.display());
+    assert_no_cgroup_left_by(&out);
     out
 }
 
 /// A scratch root filesystem with just `/proc` and the given files, removed on drop.
-struct ScratchRoot(PathBuf);
+struct ScratchRoot(ScratchDir);
 
 impl ScratchRoot {
     fn new(name: &str, files: &[(&str, &Path)]) -> ScratchRoot {
-        let dir = std::env::temp_dir().join(format!("bad-input-{name}-{}", std::process::id()));
-        let _ = fs::remove_dir_all(&dir);
+        let scratch = ScratchDir::new(&format!("bad-input-{name}"));
+        let dir = scratch.path();
         fs::create_dir_all(dir.join("proc")).expect("mkdir scratch root");
         for (inside, from) in files {
             let to = dir.join(inside);
             fs::create_dir_all(to.parent().expect("a parent")).expect("mkdir");
             fs::copy(from, &to).expect("copy into scratch root");
         }
-        ScratchRoot(dir)
+        ScratchRoot(scratch)
     }
 
     fn arg(&self) -> String {
-        self.0.display().to_string()
-    }
-}
-
-impl Drop for ScratchRoot {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
+        self.0.path().display().to_string()
     }
 }
 
@@ -104,10 +97,8 @@ fn rootfs_is_a_file() {
 
 #[test]
 fn rootfs_empty() {
-    let root = std::env::temp_dir().join(format!("bad-input-empty-{}", std::process::id()));
-    fs::create_dir_all(&root).expect("mkdir");
-    expect(&["--rootfs", &root.display().to_string(), "/bin/true"], 125);
-    let _ = fs::remove_dir(&root);
+    let root = ScratchDir::new("bad-input-empty");
+    expect(&["--rootfs", &root.path().display().to_string(), "/bin/true"], 125);
 }
 
 #[test]
@@ -156,7 +147,7 @@ fn not_root() {
     let copy = ScratchRoot::new("notroot", &[("step07", Path::new(BIN))]);
     let out = Command::new("setpriv")
         .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
-        .arg(copy.0.join("step07"))
+        .arg(copy.0.path().join("step07"))
         .args(["run", "true"])
         .output()
         .expect("setpriv (util-linux)");

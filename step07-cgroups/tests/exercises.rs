@@ -4,73 +4,21 @@
 use std::fs;
 use std::path::PathBuf;
 
-use rootfs::harness::{Output, Step, pids_hierarchy, read_cgroup_file};
+use rootfs::harness::{
+    Output, Step, assert_option_accepted, cgroup_hierarchy, cgroup_of, pids_hierarchy,
+    read_cgroup_file,
+};
 
 fn step() -> Step {
     Step::in_rootfs(env!("CARGO_BIN_EXE_step07-cgroups"))
-}
-
-/// Fail with a hint when `run` rejected an option it does not have yet.
-fn assert_option_accepted(out: &Output, option: &str) {
-    assert!(
-        !(out.code == 2 && out.stderr.contains(option)),
-        "`run` does not accept {option} yet (exit code 2, clap's):\n{}\n\
-         hint: add the option to `Target`, and pass it on from `run` to `child` if it needs it",
-        out.stderr
-    );
-}
-
-/// Where `controller` is mounted, read from the kernel: a cgroup v1 hierarchy that has
-/// it among its mount options, or the cgroup v2 tree when it offers it. Returns the
-/// mount point, and whether it is v2.
-fn hierarchy_of(controller: &str) -> (PathBuf, bool) {
-    let mountinfo = fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
-    for line in mountinfo.lines() {
-        let Some((mount, source)) = line.split_once(" - ") else { continue };
-        let point = PathBuf::from(mount.split(' ').nth(4).unwrap_or_default());
-        let fields: Vec<&str> = source.split(' ').collect();
-        match fields.as_slice() {
-            ["cgroup", _, options] if options.split(',').any(|o| o == controller) => {
-                return (point, false);
-            }
-            ["cgroup2", ..]
-                if fs::read_to_string(point.join("cgroup.controllers"))
-                    .is_ok_and(|c| c.split_whitespace().any(|c| c == controller)) =>
-            {
-                return (point, true);
-            }
-            _ => {}
-        }
-    }
-    panic!("no cgroup hierarchy offers the {controller} controller:\n{mountinfo}")
-}
-
-/// The cgroup directory of process `pid` in the hierarchy of `controller`.
-fn cgroup_of(pid: i32, controller: &str) -> PathBuf {
-    let (hierarchy, v2) = hierarchy_of(controller);
-    let cgroups = fs::read_to_string(format!("/proc/{pid}/cgroup")).unwrap_or_default();
-    // Lines are "ID:CONTROLLERS:PATH"; cgroup v2's is "0::PATH".
-    for entry in cgroups.lines() {
-        let mut parts = entry.splitn(3, ':');
-        let (_, controllers, path) = (parts.next(), parts.next(), parts.next());
-        let found = match controllers {
-            Some("") => v2,
-            Some(list) => !v2 && list.split(',').any(|c| c == controller),
-            None => false,
-        };
-        if let (true, Some(path)) = (found, path) {
-            return hierarchy.join(path.trim_start_matches('/'));
-        }
-    }
-    panic!("process {pid}: no {controller} cgroup in /proc/{pid}/cgroup:\n{cgroups}")
 }
 
 /// Once a container has ended, none of its cgroups is left: not `seen` (where the
 /// test found its PID 1), nor one named after its `run` in the hierarchy of pids or
 /// of `controllers`. Any left is removed (empty by then) before the test fails.
 fn assert_no_cgroup_left(out: &Output, seen: &[PathBuf], controllers: &[&str]) {
-    let name = format!("container-{}", out.pid);
-    let hierarchies = controllers.iter().map(|c| hierarchy_of(c).0).chain([pids_hierarchy().0]);
+    let name = out.cgroup_name();
+    let hierarchies = controllers.iter().map(|c| cgroup_hierarchy(c).0).chain([pids_hierarchy()]);
     let mut left: Vec<PathBuf> =
         seen.iter().cloned().chain(hierarchies.map(|h| h.join(&name))).collect();
     left.sort();
@@ -116,7 +64,7 @@ fn memory_max() {
     let mut running = step().start(&["--memory-max", LIMIT, "/bin/sh", "-c", "echo ready; read x"]);
     running.wait_for_line("ready");
     let cgroup = cgroup_of(running.container_init(), "memory");
-    let (_, v2) = hierarchy_of("memory");
+    let (_, v2) = cgroup_hierarchy("memory");
     let file = if v2 { "memory.max" } else { "memory.limit_in_bytes" };
     let limit = read_cgroup_file(&cgroup, file);
     let out = running.finish();
@@ -153,7 +101,7 @@ fn cpu_max() {
     let mut running = step().start(&["--cpus", "0.1", "/bin/sh", "-c", script]);
     running.wait_for_line("done");
     let cgroup = cgroup_of(running.container_init(), "cpu");
-    let (_, v2) = hierarchy_of("cpu");
+    let (_, v2) = cgroup_hierarchy("cpu");
     let limit = if v2 {
         read_cgroup_file(&cgroup, "cpu.max")
     } else {

@@ -2,9 +2,10 @@
 //! own, so that no other test of this step runs meanwhile. It checks this course's own program under load; grading another
 //! program (.ci/grade.sh) leaves it out.
 
-use std::process::Command;
-
-use rootfs::harness::{FORK_BOMB, Step, assert_held_at_limit, descendants};
+use rootfs::harness::{
+    FORK_BOMB, Step, assert_cgroup_removed, assert_held_at_limit, assert_host_can_start_a_process,
+    descendants,
+};
 
 #[test]
 fn sixteen_fork_bombs_at_once_are_each_held_and_all_end() {
@@ -14,13 +15,12 @@ fn sixteen_fork_bombs_at_once_are_each_held_and_all_end() {
     for cgroup in &cgroups {
         assert_held_at_limit(cgroup, 20);
     }
-    let host_can_fork = Command::new("true").status().is_ok_and(|status| status.success());
-    assert!(host_can_fork, "the host could not start a process under 16 fork bombs");
+    assert_host_can_start_a_process();
     for bomb in bombs {
         bomb.finish();
     }
     for cgroup in &cgroups {
-        assert!(!cgroup.exists(), "{} was left behind", cgroup.display());
+        assert_cgroup_removed(cgroup);
     }
     // Every process of a bomb was in its cgroup, and every cgroup is gone: none is
     // left. Nor is any other process this test started.

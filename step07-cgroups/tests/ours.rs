@@ -8,7 +8,7 @@
 use nix::sys::signal::{SIGKILL, kill};
 use nix::unistd::Pid;
 use rootfs::harness::{
-    FILTERS, FORTY_SLEEPS, Step, assert_isolation_row_in_the_book, read_cgroup_file, rootfs,
+    FILTERS, FORTY_SLEEPS, Step, assert_isolation_row_in_the_book, read_cgroup_file,
 };
 
 const BIN: &str = env!("CARGO_BIN_EXE_step07-cgroups");
@@ -59,15 +59,12 @@ fn a_cgroup_left_by_a_killed_runtime_is_removed_by_the_next_run() {
 
 #[test]
 fn the_rootfs_flag_picks_the_root_filesystem() {
-    let root = rootfs().display().to_string();
-    let out = step().without_rootfs_env().run(&["--rootfs", &root, "/bin/busybox", "true"]);
-    assert_eq!(out.code, 0, "{out:?}");
+    step().assert_rootfs_flag_picks_the_root_filesystem();
 }
 
 #[test]
 fn without_container_rootfs_the_courses_tree_is_used() {
-    let out = step().without_rootfs_env().run(&["/bin/busybox", "hostname"]);
-    assert_eq!((out.code, out.stdout.as_str()), (0, "container\n"), "{out:?}");
+    step().assert_courses_tree_by_default(&["/bin/busybox", "hostname"]);
 }
 
 #[test]
