@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Performance of the course, measured side by side in one run (issue 6).
 #
-#   bash .ci/bench.sh          # as root, on Linux; takes about 5 minutes on 2 cores
+#   bash .ci/bench.sh          # as root, on Linux; takes about 4 minutes on 2 cores
 #
 # What it measures, and the targets it checks:
 #   1. container start: median start-to-exit of `run /bin/true` for steps 5, 6 and 7
@@ -99,12 +99,13 @@ measure_builds() {
     cargo fetch --quiet # downloads are not part of the build time
     timed COLD cargo build --workspace
     echo "cold cargo build --workspace:      $COLD s"
-    # Only the file's time changes: cargo rebuilds the step as after an edit.
+    # Only the file's time changes: cargo runs rustc on the step again, and rustc's
+    # incremental cache finds little to redo (a one-line edit takes about as long).
     touch step07-cgroups/src/main.rs
     timed REBUILD cargo build --workspace
     echo "rebuild after touching step07:     $REBUILD s"
     # The test binaries are built first (dev-dependencies), so that only the run is timed.
-    cargo test --workspace --no-run --quiet >>"$LOG" 2>&1
+    cargo test --workspace --no-run --quiet >>"$LOG" 2>&1 || TESTS_OK=no
     "$CARGO_TARGET_DIR/debug/rootfs" --path >/dev/null # the tests' root filesystem
     timed TESTS env INSTA_UPDATE=no cargo test --workspace --no-fail-fast || TESTS_OK=no
     echo "cargo test --workspace (built):    $TESTS s (tests passed: $TESTS_OK)"
@@ -549,7 +550,7 @@ bash .ci/bench.sh
 It installs hyperfine, jq and runc with apt-get if they are missing, builds everything
 in a fresh target directory under /tmp (removed afterwards; the workspace's own
 \`target/\` is left alone, but \`step07-cgroups/src/main.rs\` is touched for the
-rebuild timing), takes about five minutes on two cores, prints the same
+rebuild timing), takes about four minutes on two cores, prints the same
 tables, rewrites this page and \`performance.svg\`, and exits with status 1 if a target
 is missed. \`BENCH_ROUNDS\` and \`BENCH_RUNS\` set how many runs are timed;
 \`BENCH_STATIC=0\` skips the statically linked builds.
