@@ -1053,16 +1053,22 @@ fn pids_max(cgroup: &Path) -> String {
 /// This course's own program: its `--rootfs` flag and its default root filesystem
 /// (steps 5 to 7).
 impl Step {
-    /// `run --rootfs DIR /bin/busybox true`, with no `CONTAINER_ROOTFS`: the flag alone
-    /// names the root filesystem.
+    /// `run --rootfs DIR /bin/busybox cat /marker`, with no `CONTAINER_ROOTFS`: the
+    /// flag alone names the root filesystem, a scratch one that is not the default.
     pub fn assert_rootfs_flag_picks_the_root_filesystem(&self) {
-        let root = rootfs().display().to_string();
-        let out =
-            self.clone().without_rootfs_env().run(&["--rootfs", &root, "/bin/busybox", "true"]);
+        let scratch = ScratchRoot::new();
+        let root = scratch.0.path().display().to_string();
+        let out = self.clone().without_rootfs_env().run(&[
+            "--rootfs",
+            &root,
+            "/bin/busybox",
+            "cat",
+            "/marker",
+        ]);
         check(
-            out.code == 0,
+            out.code == 0 && out.stdout == scratch.marker(),
             "`run --rootfs DIR` runs the command in the root filesystem DIR",
-            format!("exit code 0 from `run --rootfs {root} /bin/busybox true`"),
+            format!("`cat /marker` inside prints {}", scratch.marker().trim()),
             out.summary(),
             "read the root filesystem's path from --rootfs when it is given",
         );
