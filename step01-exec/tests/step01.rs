@@ -14,17 +14,6 @@ fn step() -> Step {
     Step::on_host_files(env!("CARGO_BIN_EXE_step01-exec"))
 }
 
-#[test]
-fn the_command_is_wired_to_stdin_stdout_and_stderr() {
-    step().assert_stdio_wired();
-}
-
-#[test]
-fn exit_codes_follow_docker() {
-    step().assert_exit_codes();
-}
-
-#[test]
-fn arguments_pass_through_untouched() {
-    step().assert_arguments_pass_through();
-}
+// Step 1's checks, which every later step runs again: they are written once, in the
+// harness (`graded_checks_up_to_step!`), as #[test] functions named after what they prove.
+rootfs::graded_checks_up_to_step!(1);

@@ -21,17 +21,5 @@ fn feature_hostname_changed_inside_stays_inside() {
     step().assert_hostname_change_stays_inside();
 }
 
-#[test]
-fn the_command_is_wired_to_stdin_stdout_and_stderr() {
-    step().assert_stdio_wired();
-}
-
-#[test]
-fn exit_codes_follow_docker() {
-    step().assert_exit_codes();
-}
-
-#[test]
-fn arguments_pass_through_untouched() {
-    step().assert_arguments_pass_through();
-}
+// The checks of steps 1 to 1, which step 2 must still pass.
+rootfs::graded_checks_up_to_step!(1);

@@ -36,80 +36,9 @@ fn feature_the_root_is_the_directory_container_rootfs_names() {
     step().assert_rootfs_from_the_environment();
 }
 
-#[test]
-fn nothing_is_left_mounted_after_a_failing_command() {
-    let _serial = serial();
-    step().assert_nothing_left_mounted();
-}
+// What a container with a root filesystem of its own must not leave behind (step 4's
+// program passes these too).
+rootfs::nothing_left_behind_checks!(let _serial = serial());
 
-#[test]
-fn two_hundred_containers_in_a_row_leave_nothing_behind() {
-    let _serial = serial();
-    step().assert_nothing_accumulates(200);
-}
-
-#[test]
-fn the_command_holds_no_file_of_the_runtime() {
-    let _serial = serial();
-    step().assert_command_holds_only_stdio();
-}
-
-#[test]
-fn uts_and_pid_namespaces_are_new() {
-    let _serial = serial();
-    step().assert_namespaces_new(&["uts", "pid"]);
-}
-
-#[test]
-fn hostname_is_container() {
-    let _serial = serial();
-    step().assert_hostname_is_container();
-}
-
-#[test]
-fn hostname_changed_inside_stays_inside() {
-    let _serial = serial();
-    step().assert_hostname_change_stays_inside();
-}
-
-#[test]
-fn the_command_is_pid_2_after_child_as_pid_1() {
-    let _serial = serial();
-    step().assert_command_is_pid_2();
-}
-
-#[test]
-fn pid_1_reaps_orphans() {
-    let _serial = serial();
-    step().assert_orphans_reaped();
-}
-
-#[test]
-fn signals_reach_the_command() {
-    let _serial = serial();
-    step().assert_signals_forwarded();
-}
-
-#[test]
-fn the_container_dies_with_its_runtime() {
-    let _serial = serial();
-    step().assert_container_dies_with_its_runtime();
-}
-
-#[test]
-fn the_command_is_wired_to_stdin_stdout_and_stderr() {
-    let _serial = serial();
-    step().assert_stdio_wired();
-}
-
-#[test]
-fn exit_codes_follow_docker() {
-    let _serial = serial();
-    step().assert_exit_codes();
-}
-
-#[test]
-fn arguments_pass_through_the_child_untouched() {
-    let _serial = serial();
-    step().assert_arguments_pass_through();
-}
+// The checks of steps 1 to 4, which step 5 must still pass.
+rootfs::graded_checks_up_to_step!(4, let _serial = serial());
