@@ -1,0 +1,47 @@
+//! `cargo course …` (an alias in .cargo/config.toml for `cargo run -q -p course --`):
+//! the one command a learner and a teacher type besides `cargo run` and `cargo test`.
+//!
+//! - `doctor`: will each step work on this machine, and if not, why and the fix;
+//! - `start N`: your own copy of step N, from its starter, in `stepNN-*/mine/`;
+//! - `grade N…`: grade your copy (or any program, `--bin`), one line per step;
+//! - `class DIR`: grade a whole class, a table and a CSV.
+//!
+//! It runs as you, not as root: what needs root (the containers, the tests) goes
+//! through cargo's runner, which asks sudo for it.
+
+mod class;
+mod doctor;
+mod grade;
+mod mine;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "cargo course", about = "Containers from scratch: doctor, start, grade, class")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Say, for each step, whether it will work on this machine, and if not, why and the fix.
+    Doctor(doctor::Args),
+    /// Make your own copy of step N from its starter (stepNN-*/mine/), to write the step yourself.
+    Start(mine::StartArgs),
+    /// Grade your copy of the steps (or any program with --bin): one line per step.
+    Grade(grade::Args),
+    /// Grade a whole class: one folder per student holding step01 … step07.
+    Class(class::Args),
+}
+
+fn main() -> ExitCode {
+    match Cli::parse().command {
+        Command::Doctor(args) => doctor::run(args),
+        Command::Start(args) => mine::start(args),
+        Command::Grade(args) => grade::run(args),
+        Command::Class(args) => class::run(args),
+    }
+}
