@@ -1,11 +1,140 @@
-//! `cargo course grade` (not written yet).
+//! `cargo course grade N…`: grade your own copy of a step (or any program, `--bin`)
+//! against that step's graded checks, one line per step, as `.ci/grade.sh` prints
+//! them: `step04-pid: pass`, or the first failed check and a hint at its cause.
 
-use std::process::ExitCode;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+use std::thread;
+use std::time::{Duration, SystemTime};
+
+use crate::mine;
+use crate::steps::{Step, repo};
 
 #[derive(clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// The steps to grade, 1 to 7 (with no --bin: every step you have a copy of, when none is given)
+    #[arg(value_parser = clap::value_parser!(u8).range(1..=7))]
+    steps: Vec<u8>,
+    /// Grade this program instead of your copies: any language, keeping the course's contract
+    #[arg(long, value_name = "PATH")]
+    bin: Option<PathBuf>,
+    /// Print every failed check in full: what was expected, what the kernel showed, the hint
+    #[arg(short, long)]
+    verbose: bool,
+    /// Grade one of the step's exercises instead (its check in tests/exercises.rs)
+    #[arg(long, value_name = "NAME")]
+    exercise: Option<String>,
+    /// Grade again each time you save your copy (or the program changes); Ctrl-C stops
+    #[arg(long)]
+    watch: bool,
+}
 
-pub fn run(_args: Args) -> ExitCode {
-    eprintln!("course grade: not written yet");
-    ExitCode::from(2)
+/// `cargo course grade`.
+pub fn run(args: Args) -> ExitCode {
+    let steps = match chosen_steps(&args) {
+        Ok(steps) => steps,
+        Err(message) => {
+            eprintln!("course grade: {message}");
+            return ExitCode::from(2);
+        }
+    };
+    if !args.watch {
+        return grade_all(&args, &steps);
+    }
+    let mut seen = last_change(&args, &steps);
+    loop {
+        grade_all(&args, &steps);
+        println!("(watching for changes; Ctrl-C to stop)");
+        while last_change(&args, &steps) == seen {
+            thread::sleep(Duration::from_millis(500));
+        }
+        seen = last_change(&args, &steps);
+        println!();
+    }
+}
+
+/// The steps asked for; with none, every step you have started (or all seven for --bin).
+fn chosen_steps(args: &Args) -> Result<Vec<Step>, String> {
+    let steps: Vec<Step> = if args.steps.is_empty() {
+        let all = Step::all()?;
+        if args.bin.is_some() {
+            all
+        } else {
+            all.into_iter().filter(|step| mine::dir(step).exists()).collect()
+        }
+    } else {
+        args.steps.iter().map(|n| Step::number(*n)).collect::<Result<_, _>>()?
+    };
+    if steps.is_empty() {
+        return Err("you have not started any step yet: `cargo course start 1`".into());
+    }
+    if args.exercise.is_some() && steps.len() != 1 {
+        return Err("--exercise grades one step's exercise: name that step".into());
+    }
+    Ok(steps)
+}
+
+/// Grade each step in turn; the exit code is the worst of them (0 all passed, 1 a
+/// check failed, 2 a step could not be graded).
+fn grade_all(args: &Args, steps: &[Step]) -> ExitCode {
+    let mut worst = 0;
+    for step in steps {
+        let code = match program(args, step) {
+            Ok(bin) => grade(args, step, &bin),
+            Err(message) => {
+                println!("{}: ERROR ({message})", step.name);
+                2
+            }
+        };
+        worst = worst.max(code);
+    }
+    ExitCode::from(worst)
+}
+
+/// The program to grade as `step`: --bin, or your copy, built now.
+fn program(args: &Args, step: &Step) -> Result<PathBuf, String> {
+    match &args.bin {
+        Some(bin) => Ok(bin.clone()),
+        None => mine::build(step),
+    }
+}
+
+/// `.ci/grade.sh` for one step; its exit code.
+fn grade(args: &Args, step: &Step, bin: &Path) -> u8 {
+    let mut grade = Command::new("bash");
+    grade.arg(repo().join(".ci/grade.sh"));
+    if args.verbose {
+        grade.arg("-v");
+    }
+    if let Some(name) = &args.exercise {
+        grade.args(["--exercise", name]);
+    }
+    grade.arg(bin).arg(step.number.to_string());
+    match grade.status() {
+        Ok(status) => status.code().map_or(2, |code| code.clamp(0, 2) as u8),
+        Err(err) => {
+            println!("{}: ERROR (cannot run .ci/grade.sh: {err})", step.name);
+            2
+        }
+    }
+}
+
+/// When the programs to grade last changed: your copies' sources, or --bin.
+fn last_change(args: &Args, steps: &[Step]) -> Option<SystemTime> {
+    let sources: Vec<PathBuf> = match &args.bin {
+        Some(bin) => vec![bin.clone()],
+        None => steps.iter().map(|step| mine::dir(step).join("src")).collect(),
+    };
+    sources.iter().filter_map(|path| newest(path)).max()
+}
+
+/// The newest modification time of a file, or of any file below a directory.
+fn newest(path: &Path) -> Option<SystemTime> {
+    let meta = path.metadata().ok()?;
+    let own = meta.modified().ok();
+    if !meta.is_dir() {
+        return own;
+    }
+    let entries = path.read_dir().ok()?.flatten();
+    entries.filter_map(|entry| newest(&entry.path())).chain(own).max()
 }

@@ -13,6 +13,9 @@ mod class;
 mod doctor;
 mod grade;
 mod mine;
+#[cfg(test)]
+mod starters;
+mod steps;
 
 use std::process::ExitCode;
 

@@ -1,14 +1,162 @@
-//! `cargo course start N`: the learner's own copy of a step (not written yet).
+//! Your own copy of a step: `cargo course start N` makes `stepNN-*/mine/`, a package
+//! of its own (not a member of the course's workspace, and ignored by git, so a
+//! `git pull` never touches it), whose `src/main.rs` is the step's starter: the
+//! previous step's program with `// TODO(step N)` comments where step N's feature
+//! goes. `cargo course grade N` builds it with [`build`] and grades it.
 
-use std::process::ExitCode;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+
+use crate::steps::{Step, repo};
 
 #[derive(clap::Args)]
 pub struct StartArgs {
-    /// The step to start, 1 to 7.
+    /// The step to write yourself, 1 to 7
+    #[arg(value_parser = clap::value_parser!(u8).range(1..=7))]
     pub step: u8,
 }
 
-pub fn start(_args: StartArgs) -> ExitCode {
-    eprintln!("course start: not written yet");
-    ExitCode::from(2)
+/// `cargo course start N`.
+pub fn start(args: StartArgs) -> ExitCode {
+    match make_copy(args.step) {
+        Ok(step) => {
+            print_next_steps(&step);
+            ExitCode::SUCCESS
+        }
+        Err(message) => {
+            eprintln!("course start: {message}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Where your copy of `step` lives.
+pub fn dir(step: &Step) -> PathBuf {
+    step.dir().join("mine")
+}
+
+/// Your copy's package (and program) name: the step's, with `my-` in front, so
+/// that its program never takes the place of the course's own in `target/`.
+pub fn package(step: &Step) -> String {
+    format!("my-{}", step.name)
+}
+
+fn make_copy(number: u8) -> Result<Step, String> {
+    let step = Step::number(number)?;
+    let mine = dir(&step);
+    if mine.exists() {
+        return Err(format!(
+            "{} already exists: it is your work, and start never overwrites it. To begin \
+             again, move it away first: mv {0} {0}.old",
+            relative(&mine)
+        ));
+    }
+    let starter = step.dir().join("starter.rs");
+    let code = fs::read_to_string(&starter)
+        .map_err(|err| format!("cannot read the starter {}: {err}", starter.display()))?;
+    let manifest = manifest(&step)?;
+    let src = mine.join("src");
+    fs::create_dir_all(&src).map_err(|err| format!("cannot create {}: {err}", src.display()))?;
+    let write = |path: PathBuf, text: &str| {
+        fs::write(&path, text).map_err(|err| format!("cannot write {}: {err}", path.display()))
+    };
+    write(src.join("main.rs"), &code)?;
+    write(mine.join("Cargo.toml"), &manifest)?;
+    // The course's lock file: your copy builds with the very versions the course was
+    // tested with, and needs no registry lookup.
+    let lock = repo().join("Cargo.lock");
+    fs::copy(&lock, mine.join("Cargo.lock"))
+        .map_err(|err| format!("cannot copy {}: {err}", lock.display()))?;
+    Ok(step)
+}
+
+/// The Cargo.toml of your copy: step N's own dependencies, spelled out (your copy is
+/// not in the course's workspace, so it cannot say `workspace = true`).
+fn manifest(step: &Step) -> Result<String, String> {
+    let read = |path: PathBuf| {
+        fs::read_to_string(&path).map_err(|err| format!("cannot read {}: {err}", path.display()))
+    };
+    let workspace = read(repo().join("Cargo.toml"))?;
+    let own = read(step.dir().join("Cargo.toml"))?;
+    let mut dependencies = String::new();
+    for name in section(&own, "dependencies").filter_map(|line| line.split('.').next()) {
+        let spec = section(&workspace, "workspace.dependencies")
+            .find(|line| line.split([' ', '=']).next() == Some(name))
+            .ok_or_else(|| format!("{name} is not in the workspace's dependencies"))?;
+        // Paths in the workspace are relative to the repository; yours sits two below.
+        dependencies.push_str(&spec.replace("path = \"", "path = \"../../"));
+        dependencies.push('\n');
+    }
+    Ok(format!(
+        "# Your own copy of {name}, made by `cargo course start {number}`. It is yours:\n\
+         # git ignores it, and the course never overwrites it. Write the step in\n\
+         # src/main.rs, then grade it with `cargo course grade {number}`.\n\
+         [package]\n\
+         name = \"{package}\"\n\
+         version = \"0.1.0\"\n\
+         edition = \"2024\"\n\
+         publish = false\n\n\
+         [dependencies]\n\
+         {dependencies}\n\
+         [profile.dev]\n\
+         debug = \"line-tables-only\"\n\n\
+         # A workspace of its own: your copy is not part of the course's.\n\
+         [workspace]\n",
+        name = step.name,
+        number = step.number,
+        package = package(step),
+    ))
+}
+
+/// The lines of one `[section]` of a Cargo.toml, without blank lines and comments.
+fn section<'a>(toml: &'a str, name: &str) -> impl Iterator<Item = &'a str> {
+    let header = format!("[{name}]");
+    toml.lines()
+        .skip_while(move |line| line.trim() != header)
+        .skip(1)
+        .take_while(|line| !line.starts_with('['))
+        .filter(|line| !line.trim().is_empty() && !line.trim_start().starts_with('#'))
+}
+
+fn print_next_steps(step: &Step) {
+    let mine = relative(&dir(step));
+    let n = step.number;
+    println!("Your copy of {} is in {mine}/ (git ignores it: it is yours).", step.name);
+    println!();
+    println!("  1. Write the step: open {mine}/src/main.rs and do its TODO(step {n}) comments.");
+    println!("  2. Run it:         cargo run --manifest-path {mine}/Cargo.toml -- run /bin/sh");
+    println!("  3. Grade it:       cargo course grade {n}        (--watch re-grades on save)");
+    println!();
+    println!("The chapter {} walks you through it (mdbook serve book).", step.chapter());
+}
+
+/// Build your copy of `step` and return its program.
+pub fn build(step: &Step) -> Result<PathBuf, String> {
+    let mine = dir(step);
+    let manifest = mine.join("Cargo.toml");
+    if !manifest.exists() {
+        return Err(format!(
+            "you have no copy of {} yet: make one with `cargo course start {}`",
+            step.name, step.number
+        ));
+    }
+    let status = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+        .args(["build", "-q", "--manifest-path"])
+        .arg(&manifest)
+        // The course's own target directory (also .cargo/config.toml's): the
+        // dependencies your copy shares with the course build only once.
+        .arg("--target-dir")
+        .arg(repo().join("target"))
+        .status()
+        .map_err(|err| format!("cannot run cargo: {err}"))?;
+    if !status.success() {
+        return Err(format!("your copy of {} does not build: see cargo's errors above", step.name));
+    }
+    Ok(repo().join("target/debug").join(package(step)))
+}
+
+/// A path as the learner would type it from the repository.
+pub fn relative(path: &Path) -> String {
+    path.strip_prefix(repo()).unwrap_or(path).display().to_string()
 }

@@ -1,0 +1,246 @@
+// TODO(step 6): this is step 5's program. Make it step 6: a new mount namespace, so the
+//   container's proc mount never shows on the host.
+//! Step 5: a root filesystem of its own (chroot), with a /proc of its own.
+//!
+//! `step05-chroot-proc run [--rootfs DIR] CMD [ARGS]...`: the child now changes its
+//! root to DIR (by default the course's busybox tree) and mounts a fresh proc on
+//! /proc. `ls /` shows the busybox tree and `ps` only the container's processes.
+//! With no mount namespace yet, the host sees that proc mount while we run.
+
+use std::ffi::{OsStr, OsString};
+use std::fmt::Display;
+use std::io;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitCode};
+
+use clap::{Args, Parser, Subcommand};
+use nix::errno::Errno;
+use nix::mount::{MntFlags, MsFlags, mount, umount2};
+use nix::sched::{CloneFlags, unshare};
+use nix::sys::prctl::set_pdeathsig;
+use nix::sys::signal::{SIGKILL, SigSet, Signal, kill};
+use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
+use nix::unistd::{Pid, chdir, chroot, sethostname};
+
+// ANCHOR: cli
+#[derive(Parser)]
+#[command(about = "Step 5: a root filesystem of its own (chroot), with its own /proc")]
+struct Cli {
+    #[command(subcommand)]
+    action: Action,
+}
+
+#[derive(Subcommand)]
+enum Action {
+    /// Run CMD with ARGS in a container, wired to this terminal
+    Run(Target),
+    /// Inside the container: finish setting it up, then run CMD (started by `run`)
+    #[command(hide = true)]
+    Child(Target),
+}
+
+/// The command to run, exactly as typed after `run`.
+#[derive(Args)]
+struct Target {
+    /// Root filesystem of the container [default: the course's busybox tree]
+    #[arg(long, value_name = "DIR", env = "CONTAINER_ROOTFS")]
+    rootfs: Option<PathBuf>,
+    /// The program to run, then its arguments, passed on untouched (hyphens included)
+    #[arg(value_name = "CMD", required = true, trailing_var_arg = true)]
+    argv: Vec<OsString>,
+}
+// ANCHOR_END: cli
+
+/// Why the container did not run, and the exit code that says who failed.
+struct Failure {
+    code: u8,
+    message: String,
+}
+
+// ANCHOR: main
+fn main() -> ExitCode {
+    let outcome = match Cli::parse().action {
+        Action::Run(target) => run(&target),
+        Action::Child(target) => child(&target),
+    };
+    match outcome {
+        Ok(code) => ExitCode::from(code),
+        Err(failure) => {
+            eprintln!("{}: {}", env!("CARGO_PKG_NAME"), failure.message);
+            ExitCode::from(failure.code)
+        }
+    }
+}
+// ANCHOR_END: main
+
+// ANCHOR: run
+/// Outside the container: make the namespaces, then start ourselves again inside them.
+fn run(target: &Target) -> Result<u8, Failure> {
+    // Before unshare: building the root filesystem starts processes, and the first
+    // process started after unshare(CLONE_NEWPID) would become the new PID 1.
+    let rootfs = rootfs_dir(target)?;
+    // unshare() moves this process into a new UTS namespace, a copy of the host's;
+    // the child we start next inherits it. Only root (CAP_SYS_ADMIN) may do this.
+    // A new PID namespace is different: it does not take in the caller, only the
+    // children it starts afterwards, and the first of them is its PID 1.
+    unshare(CloneFlags::CLONE_NEWUTS | CloneFlags::CLONE_NEWPID)
+        .map_err(|err| failed("unshare(CLONE_NEWUTS | CLONE_NEWPID)", err))?;
+    // TODO(step 6): add CloneFlags::CLONE_NEWNS to the unshare above. Then, before anything
+    //   is mounted, make every mount of the new namespace private:
+    //   mount(None, "/", None, MS_REC | MS_PRIVATE, None). Copies of shared mounts stay peers
+    //   of the host's (systemd makes / shared): without this, the proc mount would still
+    //   appear on the host. Check with `findmnt -o TARGET,PROPAGATION /` on your machine.
+    let signals = block_signals()?;
+    // /proc/self/exe is the program this process runs: this very binary.
+    let mut reexec = Command::new("/proc/self/exe");
+    reexec.arg("child").arg("--rootfs").arg(&rootfs);
+    reexec.args(&target.argv);
+    let child =
+        spawn_supervised(&mut reexec).map_err(|err| io_failed("re-execute /proc/self/exe", err))?;
+    supervise(Pid::from_raw(child.id() as i32), &signals)
+}
+// ANCHOR_END: run
+
+// ANCHOR: child
+/// Inside the container, before the command starts: the moment to set it up.
+fn child(target: &Target) -> Result<u8, Failure> {
+    sethostname("container").map_err(|err| failed("sethostname(container)", err))?;
+    enter_rootfs(&rootfs_dir(target)?)?;
+    let code = run_command(target);
+    // With no mount namespace, our proc mount is in the host's mount table: remove it,
+    // lazily (DETACH), as orphans still running may hold it open until we exit.
+    umount2("/proc", MntFlags::MNT_DETACH).map_err(|err| failed("umount(/proc)", err))?;
+    code
+}
+// ANCHOR_END: child
+
+// ANCHOR: rootfs
+/// The root filesystem asked for, or the course's own, built on first use.
+fn rootfs_dir(target: &Target) -> Result<PathBuf, Failure> {
+    let Some(dir) = &target.rootfs else {
+        return rootfs::ensure().map_err(|err| Failure { code: 125, message: err.to_string() });
+    };
+    if !dir.join("proc").is_dir() {
+        let message = format!("--rootfs {}: not a root filesystem (no /proc in it)", dir.display());
+        return Err(Failure { code: 125, message });
+    }
+    Ok(dir.clone())
+}
+
+/// Make `rootfs` our `/`, and mount on its /proc a proc filesystem, which shows
+/// the processes of the PID namespace of whoever mounts it: ours.
+fn enter_rootfs(rootfs: &Path) -> Result<(), Failure> {
+    chroot(rootfs).map_err(|err| failed(format_args!("chroot({})", rootfs.display()), err))?;
+    chdir("/").map_err(|err| failed("chdir(/)", err))?;
+    mount(Some("proc"), "/proc", Some("proc"), MsFlags::empty(), None::<&str>)
+        .map_err(|err| failed("mount(proc, /proc)", err))
+}
+// ANCHOR_END: rootfs
+
+// ANCHOR: run_command
+/// Start the command with our stdin, stdout and stderr, and wait for it to end.
+fn run_command(target: &Target) -> Result<u8, Failure> {
+    let signals = block_signals()?;
+    let command = spawn_supervised(Command::new(&target.argv[0]).args(&target.argv[1..]))
+        .map_err(|err| cannot_start(&target.argv[0], err))?;
+    supervise(Pid::from_raw(command.id() as i32), &signals)
+}
+// ANCHOR_END: run_command
+
+// ANCHOR: pid1
+/// Hold back the signals we pass on, so that they queue up for `supervise`: the
+/// kernel drops any signal that a namespace's PID 1 has no handler for. Do it
+/// before starting the command, so that none can slip through in between.
+fn block_signals() -> Result<SigSet, Failure> {
+    use Signal::*;
+    let signals: SigSet = [SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGCHLD].into_iter().collect();
+    signals.thread_block().map_err(|err| failed("sigprocmask", err))?;
+    Ok(signals)
+}
+
+/// Start `command` for `supervise`: with no signal blocked (a new process inherits
+/// its parent's mask), and killed if we die first, so a container never outlives `run`.
+fn spawn_supervised(command: &mut Command) -> io::Result<Child> {
+    let prepare = || {
+        SigSet::all().thread_unblock()?;
+        Ok(set_pdeathsig(SIGKILL)?)
+    };
+    // SAFETY: `prepare` runs in the new process between fork and exec, where only
+    // async-signal-safe calls are sound; sigprocmask and prctl are.
+    unsafe { command.pre_exec(prepare) };
+    command.spawn()
+}
+
+/// Wait for `main` to end, doing PID 1's duties meanwhile: pass signals on to it
+/// (`kill` from the host reaches PID 1 only), and reap every child that ends, as
+/// orphans become PID 1's children. (`run` waits the same way for `child`.)
+fn supervise(main: Pid, signals: &SigSet) -> Result<u8, Failure> {
+    loop {
+        if let Some(code) = reap_children(main)? {
+            return Ok(code);
+        }
+        match signals.wait().map_err(|err| failed("sigwait", err))? {
+            Signal::SIGCHLD => {} // reaped at the top of the loop
+            signal => {
+                let _ = kill(main, signal); // fails only if `main` has just ended
+            }
+        }
+    }
+}
+
+/// Reap every child that has ended; return `main`'s exit code if it is one of them:
+/// its own status, or 128+n when signal n killed it (Docker's convention).
+fn reap_children(main: Pid) -> Result<Option<u8>, Failure> {
+    let mut main_code = None;
+    loop {
+        match waitpid(None, Some(WaitPidFlag::WNOHANG)) {
+            Ok(WaitStatus::Exited(pid, code)) if pid == main => main_code = Some(code as u8),
+            Ok(WaitStatus::Signaled(pid, sig, _)) if pid == main => {
+                main_code = Some(128 + sig as u8)
+            }
+            Ok(WaitStatus::StillAlive) | Err(Errno::ECHILD) => return Ok(main_code),
+            Ok(_) => {} // an orphan, now reaped
+            Err(err) => return Err(failed("waitpid", err)),
+        }
+    }
+}
+// ANCHOR_END: pid1
+
+// ANCHOR: errors
+/// The runtime itself failed (exit code 125): say which call and why.
+fn failed(call: impl Display, err: Errno) -> Failure {
+    let hint = if err == Errno::EPERM { " — run as root (sudo)" } else { "" };
+    let message = format!("{call}: {}{hint}", err.desc());
+    Failure { code: 125, message }
+}
+
+/// A file or process operation of the runtime failed (exit code 125).
+fn io_failed(what: impl Display, err: io::Error) -> Failure {
+    Failure { code: 125, message: format!("{what}: {err}") }
+}
+
+/// The command never started: 127 when it does not exist, 126 when it cannot be executed.
+fn cannot_start(command: &OsStr, err: io::Error) -> Failure {
+    let message = format!("cannot run {}: {err}", command.display());
+    if err.kind() != io::ErrorKind::NotFound {
+        return Failure { code: 126, message };
+    }
+    if !exists_in_path(command) {
+        return Failure { code: 127, message };
+    }
+    // The kernel says ENOENT also when the program's ELF interpreter is missing.
+    let why = "yet it exists: it is dynamically linked and its loader is missing from the \
+               root filesystem (use a statically linked program)";
+    Failure { code: 126, message: format!("{message} — {why}") }
+}
+
+/// Whether `command` names a file, looked up in PATH as running it would.
+fn exists_in_path(command: &OsStr) -> bool {
+    if command.as_encoded_bytes().contains(&b'/') {
+        return Path::new(command).exists();
+    }
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path).any(|dir| dir.join(command).exists())
+}
+// ANCHOR_END: errors
