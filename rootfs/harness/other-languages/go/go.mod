@@ -1,0 +1,3 @@
+module containers-from-scratch/go
+
+go 1.19
