@@ -77,6 +77,7 @@ fn grade_class(args: &Args) -> Result<bool, String> {
     let steps = Step::all()?;
     let jobs = jobs(&args.dir, &steps)?;
     build_tests(&steps)?;
+    ask_sudo_once()?;
     let started = Instant::now();
     let grades = grade_in_parallel(&jobs, args)?;
     let table = table(&jobs, &grades);
@@ -169,6 +170,19 @@ fn build_tests(steps: &[Step]) -> Result<(), String> {
     Ok(())
 }
 
+/// Not root: let sudo ask for your password now, once, rather than fail each grading.
+fn ask_sudo_once() -> Result<(), String> {
+    if geteuid().is_root() {
+        return Ok(());
+    }
+    match Command::new("sudo").arg("-v").status() {
+        Ok(status) if status.success() => Ok(()),
+        _ => Err("grading a class needs root: sudo -v failed (run it as root, or as a user \
+                  with sudo, from a terminal)"
+            .into()),
+    }
+}
+
 /// Grade every job, `args.jobs` at a time; the grades in the jobs' order.
 fn grade_in_parallel(jobs: &[Job], args: &Args) -> Result<Vec<Grade>, String> {
     let next = Arc::new(Mutex::new(0..jobs.len()));
@@ -233,10 +247,19 @@ fn contained(timeout: u64) -> Command {
     let mut command = if geteuid().is_root() {
         Command::new("bash")
     } else {
-        // sudo resets PATH; the grading needs cargo's.
+        // sudo resets PATH and HOME; cargo (and rustup's cargo) needs yours.
         let mut sudo = Command::new("sudo");
-        let path = std::env::var("PATH").unwrap_or_default();
-        sudo.args(["-n", "env", &format!("PATH={path}"), "bash"]);
+        sudo.args(["-n", "env"]);
+        let home = std::env::var("HOME").unwrap_or_default();
+        for (name, default) in [
+            ("PATH", String::new()),
+            ("RUSTUP_HOME", format!("{home}/.rustup")),
+            ("CARGO_HOME", format!("{home}/.cargo")),
+        ] {
+            let value = std::env::var(name).unwrap_or(default);
+            sudo.arg(format!("{name}={value}"));
+        }
+        sudo.arg("bash");
         sudo
     };
     command.arg(repo().join(".ci/contain.sh")).arg(timeout.to_string());
