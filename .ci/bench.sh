@@ -22,8 +22,6 @@ RUNS=${BENCH_RUNS:-10}
 # Pause before each one-at-a-time run. Back to back, one container's cgroup work makes
 # the next one's cheaper (the page explains why); a person starts one at a time.
 PAUSE=0.05
-# The tables are .markdown files: parts of a page, not pages of the book (book/check.rs
-# wants every .md file listed in SUMMARY.md).
 OUT=book/src/appendix/performance
 STEPS=(step05-chroot-proc step06-mount-ns step07-cgroups)
 
@@ -220,7 +218,7 @@ write_start_times() {
         echo "Medians of $((ROUNDS * RUNS)) runs one at a time (${PAUSE} s apart) and" \
             "$((ROUNDS * 2 * RUNS)) back to back; the steps are release builds."
         [ -n "$RUNC_BUNDLE" ] || echo "runc could not run a container on this machine."
-    } >"$OUT/start-times.markdown"
+    } >"$OUT/start-times.md"
 }
 
 write_program_starts() {
@@ -233,7 +231,7 @@ write_program_starts() {
         echo "| a step 6 container, debug build (what \`cargo run\` builds) | $(start apart step06-debug) ms |"
         echo "| a step 6 container, release build | $(start apart step06) ms |"
         echo "| a step 6 container, release build linked statically | $(start apart step06-static) ms |"
-    } >"$OUT/program-starts.markdown"
+    } >"$OUT/program-starts.md"
 }
 
 # seconds NAME: the median of NAME.json's runs, in seconds to one decimal.
@@ -251,7 +249,7 @@ write_build_and_test() {
         echo "| \`cargo test --workspace\`, everything built$tests_failed | $(seconds tests) s |"
         echo "| peak memory of one process starting a step 7 container, release build | $RSS_RELEASE MiB |"
         echo "| the same, debug build | $RSS_DEBUG MiB |"
-    } >"$OUT/build-and-test.markdown"
+    } >"$OUT/build-and-test.md"
 }
 
 cgroup_layout() {
@@ -277,7 +275,7 @@ write_machine() {
         echo "- tools: $(rustc --version); $(hyperfine --version); $(unshare --version);" \
             "$(runc --version 2>/dev/null | head -1 || echo "no runc"); $(gnuplot --version)"
         echo "- measured on $(date -u '+%Y-%m-%d') in $((SECONDS / 60)) minutes by \`.ci/bench.sh\`"
-    } >"$OUT/machine.markdown"
+    } >"$OUT/machine.md"
 }
 
 # Two bars per command, one at a time and back to back, drawn by gnuplot.
@@ -326,5 +324,5 @@ write_build_and_test
 write_machine
 write_plot
 say "wrote $OUT/: $(cd "$OUT" && echo *)"
-cat "$OUT/start-times.markdown" "$OUT/program-starts.markdown" "$OUT/build-and-test.markdown"
+cat "$OUT/start-times.md" "$OUT/program-starts.md" "$OUT/build-and-test.md"
 echo "took $((SECONDS / 60)) min $((SECONDS % 60)) s; the log is in /tmp/bench.log"
