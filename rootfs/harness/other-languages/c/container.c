@@ -153,10 +153,11 @@ static int wait_for(pid_t main)
 }
 
 /* ------------------------------------------------------------------------------------
- * Step 4: signals. The kernel delivers no signal to a namespace's PID 1 unless PID 1
- * has a handler for it (pid_namespaces(7)), so both run and the child catch the
- * signals a user sends to stop a container, and pass each on: run to the child, the
- * child to the command.
+ * Step 4: signals. The kernel drops a signal sent to a namespace's PID 1 when PID 1
+ * has no handler for it (only SIGKILL and SIGSTOP from outside the namespace get
+ * through: pid_namespaces(7)). So both run and the child catch the signals a user
+ * sends to stop a container, and pass each on: run to the child, the child to the
+ * command. (sigprocmask and sigaction below cannot fail with these arguments.)
  */
 
 static const int forwarded_signals[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
