@@ -416,6 +416,9 @@ static int run_command(char **command)
     return code;
 }
 
+/* The container's first process, this program re-executed inside the new namespaces
+ * (ARGS: STEP CGROUP CMD [ARGS]...): it prepares the container from the inside, in
+ * the order the kernel needs, then starts the command and waits for it. */
 static int child(char **args)
 {
     step = atoi(args[0]);
@@ -433,6 +436,7 @@ static int child(char **args)
      * chroot too, since the cgroup is a path on the host. */
     if (step >= 7 && (code = write_cgroup_file(cgroup, "cgroup.procs", "0")))
         return code;
+    /* Step 3: the hostname, in the UTS namespace of step 2, before the command starts. */
     if (sethostname(HOSTNAME, strlen(HOSTNAME)) < 0)
         return failed("sethostname " HOSTNAME);
     if (step >= 5 && (code = enter_rootfs()))
