@@ -117,8 +117,8 @@ expect "cargo run fails in one line saying what to do" "exit 125, 1 runner line,
     "exit $status, $(grep -c '^runner:' <<<"$out") runner line, says: $(grep -o 'run cargo in a terminal' <<<"$out")"
 out=$(no_terminal "cd course && cargo course doctor") && status=0 || status=$?
 echo "$out" | head -n 1
-expect "the doctor says why" "exit 1, 7 steps: no terminal to type it in" \
-    "exit $status, $(grep -c '^step0.* no — .*no terminal to type it in' <<<"$out") steps: no terminal to type it in"
+expect "the doctor says why" "exit 1, step 1: no terminal to type it in: 1, steps 2-7 as step 1: 6" \
+    "exit $status, step 1: no terminal to type it in: $(grep -c '^step01-exec .* no — .*no terminal to type it in' <<<"$out"), steps 2-7 as step 1: $(grep -c '^step0[2-7]-[a-z-]* *no — as step01-exec$' <<<"$out")"
 
 echo "== 3. $pw: sudo with a password, typed in a terminal (tmux)"
 # The learner's session, in a terminal: the doctor first (sudo asks), then, with

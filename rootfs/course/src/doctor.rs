@@ -12,6 +12,7 @@ mod mounts;
 mod probe;
 mod verdict;
 
+use std::io::Write;
 use std::process::ExitCode;
 
 use facts::Seen;
@@ -36,24 +37,41 @@ pub fn run(args: Args) -> ExitCode {
     facts.probes = facts::root_checks(facts.access, &mut seen);
     let vm = facts::virtual_machine(&mut seen);
     let verdicts = verdict::verdicts(&facts);
+    let mut report = Vec::new();
     if args.verbose {
-        println!("What the doctor looked at:");
-        for (what, found) in &seen {
-            println!("  {what}: {found}");
-        }
-        println!();
+        report.push("What the doctor looked at:".to_string());
+        report.extend(seen.iter().map(|(what, found)| format!("  {what}: {found}")));
+        report.push(String::new());
     }
-    for verdict in &verdicts {
-        println!("{}", step_line(verdict, args.verbose));
-    }
-    println!();
-    for line in summary(&facts, vm.as_deref(), &verdicts) {
-        println!("{line}");
-    }
+    report.extend(step_lines(&verdicts, args.verbose));
+    report.push(String::new());
+    report.extend(summary(&facts, vm.as_deref(), &verdicts));
+    // A closed pipe (`cargo course doctor | head`) is no reason to fail loudly.
+    let _ = std::io::stdout().write_all((report.join("\n") + "\n").as_bytes());
     match verdicts.iter().all(|v| v.problems.is_empty()) {
         true => ExitCode::SUCCESS,
         false => ExitCode::FAILURE,
     }
+}
+
+/// One line per step. A step stopped by the same problem as the step before
+/// says so in a few words: `no — as step01-exec`.
+fn step_lines(verdicts: &[Verdict], verbose: bool) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut first_with_it: Option<&Verdict> = None;
+    for verdict in verdicts {
+        let same = first_with_it.filter(|v| v.problems.first() == verdict.problems.first());
+        match same {
+            Some(earlier) if !verbose && !verdict.problems.is_empty() => {
+                lines.push(format!("{:<20}no — as {}", verdict.step, earlier.step));
+            }
+            _ => {
+                lines.push(step_line(verdict, verbose));
+                first_with_it = Some(verdict);
+            }
+        }
+    }
+    lines
 }
 
 /// `step05-chroot-proc  ok`, or `… no — WHY; fix: FIX` (every problem with -v).

@@ -4,6 +4,7 @@
 
 use std::env;
 use std::fs;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -273,9 +274,9 @@ pub fn root_checks(access: Access, seen: &mut Seen) -> Option<Vec<Outcome>> {
             sudo
         }
         Access::SudoPassword { terminal: true } => {
-            eprintln!(
-                "doctor: trying namespaces and cgroups needs root: sudo asks for your password"
-            );
+            let why =
+                "doctor: trying namespaces and cgroups needs root: sudo asks for your password";
+            let _ = writeln!(std::io::stderr(), "{why}");
             let mut sudo = Command::new("sudo");
             sudo.arg(&exe);
             sudo

@@ -103,7 +103,7 @@ pub fn verdicts(facts: &Facts) -> Vec<Verdict> {
 
 /// Everything step `n` (1 to 7) needs and does not have here, most basic first.
 fn problems_for(n: usize, f: &Facts) -> Vec<Problem> {
-    let mut problems: Vec<Problem> = access(f).into_iter().collect();
+    let mut problems: Vec<Problem> = access(f).into_iter().chain(root_checks_ran(f)).collect();
     let mut need = |step: usize, problem: Option<Problem>| {
         if n >= step {
             problems.extend(problem);
@@ -153,9 +153,26 @@ fn access(f: &Facts) -> Option<Problem> {
     }
 }
 
+/// The root checks were started (through sudo) but reported nothing: sudo refused
+/// (you may not use it here) or the checks could not start.
+fn root_checks_ran(f: &Facts) -> Option<Problem> {
+    f.probes.as_ref().filter(|outcomes| outcomes.is_empty()).map(|_| Problem {
+        why: "the checks that need root did not run: sudo refused, or they could not start (see the lines above)".into(),
+        fix: match f.access {
+            Access::Root => "run `cargo course doctor -v` to see every check".into(),
+            _ => "check that you may use sudo: sudo -v (or ask whoever runs this machine), or work as root".into(),
+        },
+    })
+}
+
+/// The root checks' outcomes, when they ran and reported.
+fn outcomes(f: &Facts) -> Option<&Vec<Outcome>> {
+    f.probes.as_ref().filter(|outcomes| !outcomes.is_empty())
+}
+
 /// The outcome of a root check, when the checks ran.
 fn outcome<'a>(f: &'a Facts, name: &str) -> Option<&'a Outcome> {
-    f.probes.as_ref()?.iter().find(|o| o.name == name)
+    outcomes(f)?.iter().find(|o| o.name == name)
 }
 
 fn found(f: &Facts, name: &str) -> bool {
@@ -165,7 +182,7 @@ fn found(f: &Facts, name: &str) -> bool {
 /// A root check that must have passed. Without root no check ran, and the access
 /// problem says why; a check missing from the report is a problem of its own.
 fn checked(f: &Facts, name: &str) -> Option<Problem> {
-    match f.probes.as_ref()?.iter().find(|o| o.name == name) {
+    match outcomes(f)?.iter().find(|o| o.name == name) {
         Some(o) if o.ok => None,
         Some(o) => Some(explain(f, o)),
         None => Some(Problem {
@@ -326,7 +343,7 @@ fn cgroup(f: &Facts) -> Option<Problem> {
         probe::CGROUP_JOIN,
         probe::CGROUP_REMOVE,
     ];
-    let failed = f.probes.as_ref()?.iter().find(|o| !o.ok && names.contains(&o.name.as_str()));
+    let failed = outcomes(f)?.iter().find(|o| !o.ok && names.contains(&o.name.as_str()));
     failed.map(|o| explain_cgroup(f, o)).or_else(|| {
         // Without a report of joining, nothing proves that step 7 can work.
         (!found(f, probe::CGROUP_JOIN)).then(|| {
@@ -374,10 +391,13 @@ pub fn leaf_cgroup_fix(f: &Facts, dir: &std::path::Path) -> String {
 }
 
 fn crowded_problem(f: &Facts, pids: &PidsHierarchy, count: usize) -> Problem {
-    let container = f.container.as_ref().map(|c| format!(", {c}")).unwrap_or_default();
+    let container = match &f.container {
+        Some(container) => format!("this is {container}"),
+        None => "as in a container".into(),
+    };
     Problem {
         why: format!(
-            "{} here is the root of a cgroup namespace (as in a container{container}), not the machine's root cgroup, and holds {count} processes; cgroup v2 lets no process into a cgroup below one that holds processes",
+            "{} here is the root of a cgroup namespace ({container}), not the machine's root cgroup, and holds {count} processes; cgroup v2 lets no process into a cgroup below one that holds processes",
             pids.dir.display()
         ),
         fix: format!("move those processes into a leaf cgroup: {}", leaf_cgroup_fix(f, &pids.dir)),
@@ -668,6 +688,14 @@ mod tests {
     fn a_missing_check_is_reported_not_passed() {
         let facts = without_probe(probe::CHROOT);
         assert_eq!(first_failure(&facts).map(|(step, _)| step), Some("step05-chroot-proc"));
+    }
+
+    #[test]
+    fn root_checks_that_reported_nothing_stop_every_step() {
+        let facts = Facts { probes: Some(vec![]), ..laptop() };
+        let verdicts = verdicts(&facts);
+        assert!(verdicts.iter().all(|v| v.problems.len() == 1), "{verdicts:?}");
+        assert!(verdicts[0].problems[0].fix.contains("sudo -v"));
     }
 
     #[test]
