@@ -15,6 +15,7 @@ use std::process::{Command, Output};
 use crate::Error;
 use crate::elf::is_static_elf64;
 use crate::lock::lock_exclusive;
+use crate::owner;
 use crate::remove::remove_tree;
 
 /// Places where distributions install busybox, besides `$PATH`.
@@ -92,6 +93,18 @@ fn find_on_path(name: &str) -> Option<PathBuf> {
 /// `<cache>/busybox-static/bin/busybox`, downloading and unpacking the .deb on first use.
 /// A second call finds the unpacked file and works offline.
 fn fetch_with_apt(cache: &Path) -> Result<PathBuf, Error> {
+    let fetched = fetch_into(cache);
+    // apt and dpkg-deb ran as root: hand what they left to the clone's owner, even
+    // after a failure (a partial download, say), so that they can delete it.
+    let handed_over = match cache.parent() {
+        Some(parent) => owner::hand_over(parent, cache),
+        None => Ok(()),
+    };
+    let busybox = fetched?;
+    handed_over.map(|()| busybox)
+}
+
+fn fetch_into(cache: &Path) -> Result<PathBuf, Error> {
     create_dir(cache)?;
     // Several builds (other dirs, other processes) may share this cache.
     let _lock = lock_exclusive(&cache.join(".lock"))?;
@@ -112,6 +125,12 @@ fn fetch_with_apt(cache: &Path) -> Result<PathBuf, Error> {
         )),
         Err(err) => Err(Error::io(format!("read({})", busybox.display()), err)),
     }
+}
+
+/// True when an earlier fetch left the unpacked busybox or the .deb in `cache`.
+pub(crate) fn is_cached(cache: &Path) -> bool {
+    cache.join(DEBIAN_PACKAGE).join("bin/busybox").is_file()
+        || find_deb(cache).ok().flatten().is_some()
 }
 
 /// Runs `apt-get download busybox-static` inside `cache` and returns the .deb it wrote.

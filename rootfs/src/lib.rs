@@ -17,6 +17,8 @@ mod error;
 #[cfg(feature = "harness")]
 pub mod harness;
 mod lock;
+pub mod mountinfo;
+mod owner;
 mod remove;
 mod tree;
 
@@ -66,6 +68,33 @@ pub fn ensure_at(dir: &Path) -> Result<PathBuf, Error> {
     let fresh = place.build_fresh(&source)?;
     rename(&fresh, &place.dir)?;
     Ok(place.dir)
+}
+
+/// Where the tree at `dir` comes from, found without building or downloading
+/// anything: for `cargo course doctor`.
+#[derive(Debug)]
+pub enum Plan {
+    /// `dir` holds a finished tree already.
+    Built(PathBuf),
+    /// A build copies this statically linked busybox, installed on this machine.
+    Installed(PathBuf),
+    /// A build fetches Debian's `busybox-static` package with `apt-get download`
+    /// into `cache`; `cached` when it was fetched before (no network needed).
+    AptDownload { cache: PathBuf, cached: bool },
+}
+
+/// What [`ensure_at`] would do for `dir`, or why it could not build it.
+pub fn plan_at(dir: &Path) -> Result<Plan, Error> {
+    let what = format!("use {} as root filesystem", dir.display());
+    let dir = std::path::absolute(dir).map_err(|e| Error::io(what, e))?;
+    if dir.is_dir() {
+        return Ok(Plan::Built(dir));
+    }
+    let cache = dir.parent().unwrap_or(&dir).join("cache");
+    Ok(match Source::choose()? {
+        Source::Installed(busybox) => Plan::Installed(busybox),
+        Source::AptDownload => Plan::AptDownload { cached: busybox::is_cached(&cache), cache },
+    })
 }
 
 /// Builds a fresh tree and swaps it in for `dir` (whether or not `dir` exists).
@@ -153,7 +182,9 @@ impl Place {
             .and_then(|()| fs::set_permissions(&fresh, fs::Permissions::from_mode(0o755)))
             .map_err(|e| Error::io(format!("mkdir({})", fresh.display()), e))
             .and_then(|()| tree::populate(&fresh, &busybox));
-        if let Err(err) = populated {
+        // Built through sudo in a learner's clone: the tree becomes the learner's.
+        let handed_over = populated.and_then(|()| owner::hand_over(&self.parent, &fresh));
+        if let Err(err) = handed_over {
             let _ = remove_tree(&fresh);
             return Err(err);
         }

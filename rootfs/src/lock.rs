@@ -19,6 +19,9 @@ pub(crate) fn lock_exclusive(path: &Path) -> Result<Flock<File>, Error> {
         .write(true)
         .open(path)
         .map_err(|e| Error::io(format!("open({})", path.display()), e))?;
+    if let Some(parent) = path.parent() {
+        crate::owner::hand_over(parent, path)?;
+    }
     Flock::lock(file, FlockArg::LockExclusive)
         .map_err(|(_, errno)| Error::sys(format!("flock({})", path.display()), errno))
 }

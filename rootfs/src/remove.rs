@@ -14,37 +14,12 @@ use crate::Error;
 pub(crate) fn mounts_at_or_below(dir: &Path) -> Result<Vec<PathBuf>, Error> {
     // mountinfo shows resolved paths: resolve ours the same way (if it exists).
     let dir = fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
-    let mountinfo = "/proc/self/mountinfo";
-    let table =
-        fs::read_to_string(mountinfo).map_err(|e| Error::io(format!("read({mountinfo})"), e))?;
-    // Each line: "id parent major:minor root MOUNT_POINT options ..."
-    let mount_points = table.lines().filter_map(|line| line.split(' ').nth(4));
-    Ok(mount_points
-        .map(|field| PathBuf::from(unescape_octal(field)))
+    let mounts = crate::mountinfo::read()?;
+    Ok(mounts
+        .into_iter()
+        .map(|mount| mount.mount_point)
         .filter(|mount_point| mount_point.starts_with(&dir))
         .collect())
-}
-
-/// mountinfo writes space, tab, newline and backslash as `\040`, `\011`, `\012`, `\134`.
-fn unescape_octal(field: &str) -> String {
-    let mut out = String::with_capacity(field.len());
-    let mut rest = field;
-    while let Some(at) = rest.find('\\') {
-        out.push_str(&rest[..at]);
-        let code = rest.get(at + 1..at + 4).and_then(|d| u8::from_str_radix(d, 8).ok());
-        match code {
-            Some(byte) => {
-                out.push(char::from(byte));
-                rest = &rest[at + 4..];
-            }
-            None => {
-                out.push('\\');
-                rest = &rest[at + 1..];
-            }
-        }
-    }
-    out.push_str(rest);
-    out
 }
 
 /// `rm -r path`, refusing to start if anything is mounted inside, and refusing to

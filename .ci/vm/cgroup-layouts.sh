@@ -1,18 +1,24 @@
 #!/usr/bin/env bash
 # Does step07-cgroups work on a pure cgroup v2 kernel, and on a pure cgroup v1 one?
+# And does `cargo course doctor` tell the truth there, and in a privileged
+# container on cgroup v2?
 #
 # A machine has one cgroup layout (this one is "hybrid": v1 controllers plus an
 # empty cgroup2), so `cargo test` sees only that one. Here we boot a real Debian
 # kernel twice under QEMU (TCG, no KVM needed), each time with an initramfs whose
-# /init (rootfs/vm/init.sh) mounts one layout and tries the container in it:
+# /init (.ci/vm/init.sh) mounts one layout and tries the container and the doctor
+# in it:
 #
-#   v2: kernel command line cgroup_no_v1=all; init mounts cgroup2 on /sys/fs/cgroup
+#   v2: kernel command line cgroup_no_v1=all; init mounts cgroup2 on /sys/fs/cgroup;
+#       then a simulated privileged container: a cgroup namespace whose root
+#       cgroup holds processes (as Docker Desktop, dev containers, Codespaces)
 #   v1: init mounts only a v1 pids hierarchy on /sys/fs/cgroup/pids
 #
-# Run it from the repository root, as root:  bash rootfs/vm/cgroup-layouts.sh
+# Run it from the repository root, as root:  bash .ci/vm/cgroup-layouts.sh
 # It prints the VM's output, one summary line per layout, and exits 0 only when
 # both layouts pass every check. The kernel is downloaded once into
-# rootfs/cache/vm/; the work files go to target/vm/.
+# rootfs/cache/vm/; the work files go to target/vm/ (both handed to the clone's
+# owner at the end, if that is not root).
 set -euo pipefail
 
 cd "$(dirname "$0")/../.."                # the repository root
@@ -20,6 +26,9 @@ cache=rootfs/cache/vm                     # the kernel, kept between runs
 work=target/vm                            # the binary, the initramfs, the logs
 mkdir -p "$cache" "$work"
 [[ $(id -u) == 0 ]] || { echo "cgroup-layouts: run as root (apt-get, mknod)" >&2; exit 1; }
+# Run through sudo in someone's clone: what we make there becomes theirs again.
+owner=$(stat -c %u:%g .)
+[[ ${owner%%:*} == 0 ]] || trap 'chown -hR "$owner" "$cache" "$work"' EXIT
 
 now() { date +%s%N; }                      # nanoseconds, for timings
 since() { echo "$(( ($(now) - $1) / 1000000 )) ms"; }
@@ -50,24 +59,39 @@ if [[ -z $kernel ]]; then
     echo "cgroup-layouts: downloaded $kernel in $(since "$t")"
 fi
 
-# 3. step07, linked statically: the initramfs has no C library for it to load.
+# 3. step07 and the course command (for its doctor), linked statically: the
+#    initramfs has no C library for them to load.
 t=$(now)
-RUSTFLAGS='-C target-feature=+crt-static' cargo build -q --release -p step07-cgroups \
+RUSTFLAGS='-C target-feature=+crt-static' cargo build -q --release -p step07-cgroups -p course \
     --target x86_64-unknown-linux-gnu --target-dir "$work"
-binary=$work/x86_64-unknown-linux-gnu/release/step07-cgroups
-ldd "$binary" 2>&1 | grep -qE 'statically linked|not a dynamic executable' \
-    || { echo "cgroup-layouts: $binary is not static" >&2; exit 1; }
-echo "cgroup-layouts: built $binary in $(since "$t")"
+release=$work/x86_64-unknown-linux-gnu/release
+for binary in "$release/step07-cgroups" "$release/course"; do
+    ldd "$binary" 2>&1 | grep -qE 'statically linked|not a dynamic executable' \
+        || { echo "cgroup-layouts: $binary is not static" >&2; exit 1; }
+done
+echo "cgroup-layouts: built step07-cgroups and course in $(since "$t")"
 
-# 4. The initramfs: the busybox tree as the VM's / (with step07 and our init),
-#    and a second copy at /rootfs for the container. cpio keeps device nodes.
+# 4. The initramfs: the busybox tree as the VM's / (with step07, course, our
+#    init, and util-linux's unshare and nsenter, which the doctor looks for), and a
+#    second copy at /rootfs for the container. cpio keeps device nodes.
 busybox_tree=$(cargo run -q -p rootfs -- --path)
 initramfs=$work/initramfs
 rm -rf "$initramfs"
 cp -a "$busybox_tree" "$initramfs"
 cp -a "$busybox_tree" "$initramfs/rootfs"
-cp "$binary" "$initramfs/bin/step07-cgroups"
-cp rootfs/vm/init.sh "$initramfs/init"
+cp "$release/step07-cgroups" "$release/course" "$initramfs/bin/"
+# copy_program PATH: a dynamically linked program with the libraries ldd names.
+copy_program() {
+    rm -f "$initramfs$1"                   # busybox's applet link of that name
+    cp "$1" "$initramfs$1"
+    ldd "$1" | grep -o '/[^ ]*' | while read -r library; do
+        mkdir -p "$initramfs$(dirname "$library")"
+        cp -L "$library" "$initramfs$library"
+    done
+}
+copy_program "$(command -v unshare)"
+copy_program "$(command -v nsenter)"
+cp .ci/vm/init.sh "$initramfs/init"
 chmod 755 "$initramfs/init"
 mkdir -p "$initramfs/mnt"
 mknod "$initramfs/dev/console" c 5 1      # where the kernel sends init's output

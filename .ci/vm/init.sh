@@ -2,7 +2,8 @@
 # PID 1 of the test VM started by cgroup-layouts.sh (busybox sh, no systemd).
 #
 # The kernel command line says which cgroup layout to build: layout=v2 or
-# layout=v1. We mount it ourselves, run step07-cgroups against it, print one
+# layout=v1. We mount it ourselves, run step07-cgroups and `course doctor`
+# against it (on v2, also inside a simulated privileged container), print one
 # PASS or FAIL line per check and a summary line that the host looks for, and
 # power off.
 export PATH=/sbin:/usr/sbin:/bin:/usr/bin
@@ -98,6 +99,9 @@ expect "pids.max in $cgroup" "pids.max 20, pids.current 2" "$got"
 
 # 5. A fork bomb fills the cgroup, the kernel refuses further forks (counted in
 #    pids.events), we can still start processes, and the container still ends.
+# Empty the output first: the background job truncates it only once it starts,
+# and the "ready" of check 4 must not be taken for this one's.
+: >/tmp/out
 timeout 60 step07-cgroups run --rootfs /rootfs \
     /bin/sh -c 'bomb() { bomb | bomb & }; (bomb) & echo ready; read x; echo bye' \
     </tmp/stdin >/tmp/out 2>/tmp/err &
@@ -121,6 +125,68 @@ expect "fork bomb" "held: yes, host forks: yes, ended: yes" \
 # 6. Every run removed its cgroup.
 left=$(container_cgroup)
 expect "no cgroup left" "none" "${left:-none}"
+
+# 7. The doctor says that all seven steps work here, and leaves nothing behind:
+#    no cgroup of its own, the hostname as it was.
+name_before=$(hostname)
+course doctor -v >/tmp/doctor 2>&1 && status=0 || status=$?
+sed 's/^/    doctor: /' /tmp/doctor
+oks=$(grep -c '^step0[1-7]-[a-z-]* *ok$' /tmp/doctor)
+left=$(ls -d "$hierarchy"/course-doctor-* 2>/dev/null)
+expect "doctor" "exit 0, 7 steps ok, nothing left, hostname $name_before" \
+    "exit $status, $oks steps ok, ${left:-nothing} left, hostname $(hostname)"
+
+# 8. v2 only: a privileged container, simulated. Docker Desktop, dev containers and
+#    Codespaces give a container a cgroup namespace: its /sys/fs/cgroup is the
+#    container's own cgroup, which holds the container's processes, so v2's "no
+#    internal processes" rule stands in step 7's way. The doctor must say so and
+#    name the fix; step 7 must fail in one line that names it; the doctor's fix,
+#    run as printed, must make both work.
+if [ "$layout" = v2 ]; then
+    cat >/tmp/container.sh <<'CONTAINER'
+# In the container: its own cgroup namespace (root: /box) and mount namespace.
+# A cgroup2 mounted now shows the namespace's root, /box, as its top, as Docker's
+# does. (The old mount must go first: the same tree on the same place is EBUSY.)
+umount /sys/fs/cgroup && mount -t cgroup2 none /sys/fs/cgroup
+cat /proc/self/cgroup >/tmp/c-cgroup
+course doctor >/tmp/c-doctor1 2>&1; echo $? >/tmp/c-doctor1.exit
+step07-cgroups run --rootfs /rootfs /bin/true >/tmp/c-step07 2>/tmp/c-step07.err; echo $? >/tmp/c-step07.exit
+# A step 7 that handed pids down here made this cgroup "domain threaded", which
+# the fix cannot undo: undo it (nothing to do when step 7 left it alone).
+grep -qw pids /sys/fs/cgroup/cgroup.subtree_control && echo -pids >/sys/fs/cgroup/cgroup.subtree_control
+# The doctor's fix, exactly as it printed it.
+fix=$(sed -n 's/^step07-cgroups .*; fix: move those processes into a leaf cgroup: //p' /tmp/c-doctor1)
+echo "$fix" >/tmp/c-fix
+sh -c "$fix"; echo $? >/tmp/c-fix.exit
+course doctor >/tmp/c-doctor2 2>&1; echo $? >/tmp/c-doctor2.exit
+forty='i=0; while [ $i -lt 40 ]; do sleep 30 & i=$((i+1)); echo $i; done'
+step07-cgroups run --rootfs /rootfs /bin/sh -c "$forty" 2>/tmp/err | tail -n 1 >/tmp/c-sleeps
+CONTAINER
+    echo +pids >/sys/fs/cgroup/cgroup.subtree_control     # as on any v2 host
+    mkdir /sys/fs/cgroup/box
+    # (The full path: busybox sh would run its own unshare applet, which lacks --cgroup.)
+    sh -c 'echo $$ >/sys/fs/cgroup/box/cgroup.procs; exec /usr/bin/unshare --cgroup --mount sh /tmp/container.sh'
+    sed 's/^/    container doctor: /' /tmp/c-doctor1
+    expect "container: its own cgroup namespace" "0::/" "$(cat /tmp/c-cgroup)"
+    oks=$(grep -c '^step0[1-6]-[a-z-]* *ok$' /tmp/c-doctor1)
+    seven=$(grep -c '^step07-cgroups *no — .*holds [0-9]* processes.*; fix: move those processes into a leaf cgroup: mkdir -p /sys/fs/cgroup/init && xargs -rn1 < /sys/fs/cgroup/cgroup.procs > /sys/fs/cgroup/init/cgroup.procs$' /tmp/c-doctor1)
+    expect "container: doctor" "exit 1, steps 1-6 ok: 6, step 7 no with the leaf cgroup fix: 1" \
+        "exit $(cat /tmp/c-doctor1.exit), steps 1-6 ok: $oks, step 7 no with the leaf cgroup fix: $seven"
+    # Step 7 fails at once, in one line that names the fix (nothing moved for us).
+    cp /tmp/c-step07.err /tmp/err
+    sed 's/^/    container step 7: /' /tmp/c-step07.err
+    lines=$(grep -c . /tmp/c-step07.err)
+    names=$(grep -cF 'mkdir -p /sys/fs/cgroup/init && xargs -rn1 < /sys/fs/cgroup/cgroup.procs > /sys/fs/cgroup/init/cgroup.procs' /tmp/c-step07.err)
+    expect "container: step 7 fails in one line naming the fix" "exit 125, 1 line, names it: 1" \
+        "exit $(cat /tmp/c-step07.exit), $lines line, names it: $names"
+    sed 's/^/    container doctor after the fix: /' /tmp/c-doctor2
+    oks=$(grep -c '^step0[1-7]-[a-z-]* *ok$' /tmp/c-doctor2)
+    expect "container: the doctor's fix works" "fix exit 0, doctor exit 0, 7 steps ok, 18 sleeps" \
+        "fix exit $(cat /tmp/c-fix.exit), doctor exit $(cat /tmp/c-doctor2.exit), $oks steps ok, $(cat /tmp/c-sleeps) sleeps"
+    left=$(ls -d /sys/fs/cgroup/box/container-* /sys/fs/cgroup/box/course-doctor-* 2>/dev/null)
+    rmdir /sys/fs/cgroup/box/init /sys/fs/cgroup/box 2>/dev/null
+    expect "container: nothing left" "none" "${left:-none}"
+fi
 
 echo "cgroup-layouts: $name: $passed passed, $failed failed"
 # Power off now. (Should that fail, init ends, the kernel panics, and panic=-1
