@@ -93,7 +93,7 @@ ci_copy_repo() {
 # from the registry stay built.
 forget_workspace_builds() {
     local crate
-    for crate in "${steps[@]}" rootfs book; do
+    for crate in "${steps[@]}" rootfs harness book; do
         rm -rf "$CARGO_TARGET_DIR"/debug/.fingerprint/"$crate"-*
     done
 }

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeSet;
 
-use rootfs::harness::{Output, ScratchDir, Step, busybox};
+use harness::{Output, ScratchDir, Step, busybox};
 
 fn step() -> Step {
     Step::on_host_files(env!("CARGO_BIN_EXE_step01-exec"))

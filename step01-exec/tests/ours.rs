@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use rootfs::harness::{Step, assert_isolation_row_in_the_book, current_hostname, dir_listing};
+use harness::{Step, assert_isolation_row_in_the_book, current_hostname, dir_listing};
 
 fn step() -> Step {
     Step::on_host_files(env!("CARGO_BIN_EXE_step01-exec"))

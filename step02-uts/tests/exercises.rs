@@ -6,7 +6,7 @@
 use std::fs;
 use std::process::Command;
 
-use rootfs::harness::{Step, assert_host_hostname_kept, busybox};
+use harness::{Step, assert_host_hostname_kept, busybox};
 
 fn step() -> Step {
     Step::on_host_files(env!("CARGO_BIN_EXE_step02-uts"))

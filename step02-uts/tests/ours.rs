@@ -3,7 +3,7 @@
 //! host's processes; and its row of the isolation matrix (book:
 //! classroom/isolation-matrix.md). Not graded: another program may isolate more.
 
-use rootfs::harness::{Step, assert_isolation_row_in_the_book, current_hostname};
+use harness::{Step, assert_isolation_row_in_the_book, current_hostname};
 
 fn step() -> Step {
     Step::on_host_files(env!("CARGO_BIN_EXE_step02-uts"))

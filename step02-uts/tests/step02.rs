@@ -5,7 +5,7 @@
 //! step02`, or `.ci/grade.sh /path/to/it 2`. Tests named `feature_*` check what this
 //! step adds, and fail against step 1's program; the others are step 1's, again.
 
-use rootfs::harness::Step;
+use harness::Step;
 
 fn step() -> Step {
     Step::on_host_files(env!("CARGO_BIN_EXE_step02-uts"))
@@ -22,4 +22,4 @@ fn feature_hostname_changed_inside_stays_inside() {
 }
 
 // The checks of steps 1 to 1, which step 2 must still pass.
-rootfs::graded_checks_up_to_step!(1);
+harness::graded_checks_up_to_step!(1);

@@ -5,7 +5,7 @@
 
 use std::fs;
 
-use rootfs::harness::{Step, assert_host_hostname_kept, busybox};
+use harness::{Step, assert_host_hostname_kept, busybox};
 
 fn step() -> Step {
     Step::on_host_files(env!("CARGO_BIN_EXE_step03-reexec"))

@@ -3,7 +3,7 @@
 //! the hostname to `container` and isolates nothing else yet. Not graded: another
 //! program may isolate more.
 
-use rootfs::harness::{Step, assert_isolation_row_in_the_book};
+use harness::{Step, assert_isolation_row_in_the_book};
 
 fn step() -> Step {
     Step::on_host_files(env!("CARGO_BIN_EXE_step03-reexec"))

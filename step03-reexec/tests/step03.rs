@@ -6,7 +6,7 @@
 //! --test step03`, or `.ci/grade.sh /path/to/it 3`. Tests named `feature_*` check what
 //! this step adds, and fail against step 2's program; the others are earlier steps'.
 
-use rootfs::harness::Step;
+use harness::Step;
 
 fn step() -> Step {
     Step::on_host_files(env!("CARGO_BIN_EXE_step03-reexec"))
@@ -18,4 +18,4 @@ fn feature_hostname_is_container_from_the_start() {
 }
 
 // The checks of steps 1 to 2, which step 3 must still pass.
-rootfs::graded_checks_up_to_step!(2);
+harness::graded_checks_up_to_step!(2);

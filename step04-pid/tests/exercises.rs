@@ -7,9 +7,9 @@ use std::path::Path;
 use std::thread;
 use std::time::{Duration, Instant};
 
+use harness::{Step, busybox, descendants};
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
-use rootfs::harness::{Step, busybox, descendants};
 
 fn step() -> Step {
     Step::on_host_files(env!("CARGO_BIN_EXE_step04-pid"))

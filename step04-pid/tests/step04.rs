@@ -6,7 +6,7 @@
 //! step04`, or `.ci/grade.sh /path/to/it 4`. Tests named `feature_*` check what this
 //! step adds, and fail against step 3's program; the others are earlier steps'.
 
-use rootfs::harness::Step;
+use harness::Step;
 
 fn step() -> Step {
     Step::on_host_files(env!("CARGO_BIN_EXE_step04-pid"))
@@ -38,4 +38,4 @@ fn feature_the_container_dies_with_its_runtime() {
 }
 
 // The checks of steps 1 to 3, which step 4 must still pass.
-rootfs::graded_checks_up_to_step!(3);
+harness::graded_checks_up_to_step!(3);

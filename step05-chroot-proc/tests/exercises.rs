@@ -5,9 +5,9 @@
 
 use std::fs;
 
+use harness::{HostMounts, Step, assert_option_accepted, rootfs, serial};
 use nix::fcntl::{OFlag, open};
 use nix::sys::stat::Mode;
-use rootfs::harness::{HostMounts, Step, assert_option_accepted, rootfs, serial};
 
 fn step() -> Step {
     Step::in_rootfs(env!("CARGO_BIN_EXE_step05-chroot-proc"))

@@ -6,7 +6,7 @@
 //!
 //! Every test holds `serial()`: step 5 containers share the host's mount table.
 
-use rootfs::harness::{
+use harness::{
     FILTERS, FirstUse, SharedMountHost, Step, assert_isolation_row_in_the_book, mounts_below,
     rootfs, serial,
 };

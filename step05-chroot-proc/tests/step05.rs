@@ -12,7 +12,7 @@
 //! Every test holds `serial()`: step 5 containers share the host's mount table,
 //! so a second container's proc would cover the first one's /proc.
 
-use rootfs::harness::{Step, serial};
+use harness::{Step, serial};
 
 fn step() -> Step {
     Step::in_rootfs(env!("CARGO_BIN_EXE_step05-chroot-proc"))
@@ -38,7 +38,7 @@ fn feature_the_root_is_the_directory_container_rootfs_names() {
 
 // What a container with a root filesystem of its own must not leave behind (step 4's
 // program passes these too).
-rootfs::nothing_left_behind_checks!(let _serial = serial());
+harness::nothing_left_behind_checks!(let _serial = serial());
 
 // The checks of steps 1 to 4, which step 5 must still pass.
-rootfs::graded_checks_up_to_step!(4, let _serial = serial());
+harness::graded_checks_up_to_step!(4, let _serial = serial());

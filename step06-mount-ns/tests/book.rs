@@ -2,7 +2,7 @@
 //! the change from the previous step, and a shell session in the container. They
 //! depend on this course's own code, so grading another program leaves them out.
 
-use rootfs::harness::{FILTERS, Step, change};
+use harness::{FILTERS, Step, change};
 
 fn step() -> Step {
     Step::in_rootfs(env!("CARGO_BIN_EXE_step06-mount-ns"))

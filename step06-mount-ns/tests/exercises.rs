@@ -4,7 +4,7 @@
 use std::fs;
 use std::path::PathBuf;
 
-use rootfs::harness::{HostMounts, Step, assert_option_accepted, rootfs};
+use harness::{HostMounts, Step, assert_option_accepted, rootfs};
 
 fn step() -> Step {
     Step::in_rootfs(env!("CARGO_BIN_EXE_step06-mount-ns"))

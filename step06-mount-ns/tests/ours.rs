@@ -3,7 +3,7 @@
 //! `child` as the container's PID 1, its `--rootfs` flag and its default root
 //! filesystem. Not graded: they are this program's, not the contract's.
 
-use rootfs::harness::{FILTERS, Step, assert_isolation_row_in_the_book};
+use harness::{FILTERS, Step, assert_isolation_row_in_the_book};
 
 const BIN: &str = env!("CARGO_BIN_EXE_step06-mount-ns");
 

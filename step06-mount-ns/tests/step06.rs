@@ -6,7 +6,7 @@
 //! --test step06`, or `.ci/grade.sh /path/to/it 6`. Tests named `feature_*` check what
 //! this step adds, and fail against step 5's program; the others are earlier steps'.
 
-use rootfs::harness::Step;
+use harness::Step;
 
 fn step() -> Step {
     Step::in_rootfs(env!("CARGO_BIN_EXE_step06-mount-ns"))
@@ -28,4 +28,4 @@ fn feature_proc_mount_never_reaches_a_shared_host() {
 }
 
 // The checks of steps 1 to 5, which step 6 must still pass.
-rootfs::graded_checks_up_to_step!(5);
+harness::graded_checks_up_to_step!(5);

@@ -11,7 +11,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 use std::process::Command;
 
-use rootfs::harness::{Output, ScratchDir, Step, assert_no_cgroup_left_by, rootfs};
+use harness::{Output, ScratchDir, Step, assert_no_cgroup_left_by, rootfs};
 
 const BIN: &str = env!("CARGO_BIN_EXE_step07-cgroups");
 

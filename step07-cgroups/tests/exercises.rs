@@ -4,7 +4,7 @@
 use std::fs;
 use std::path::PathBuf;
 
-use rootfs::harness::{
+use harness::{
     Output, Step, assert_option_accepted, cgroup_hierarchy, cgroup_of, pids_hierarchy,
     read_cgroup_file,
 };

@@ -2,7 +2,7 @@
 //! own, so that no other test of this step runs meanwhile. It checks this course's own program under load; grading another
 //! program (.ci/grade.sh) leaves it out.
 
-use rootfs::harness::{
+use harness::{
     FORK_BOMB, Step, assert_cgroup_removed, assert_held_at_limit, assert_host_can_start_a_process,
     descendants,
 };

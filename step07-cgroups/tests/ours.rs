@@ -5,11 +5,9 @@
 //! they are this program's, not the contract's. (Its bad input is in bad_input.rs,
 //! 16 fork bombs at once in load.rs.)
 
+use harness::{FILTERS, FORTY_SLEEPS, Step, assert_isolation_row_in_the_book, read_cgroup_file};
 use nix::sys::signal::{SIGKILL, kill};
 use nix::unistd::Pid;
-use rootfs::harness::{
-    FILTERS, FORTY_SLEEPS, Step, assert_isolation_row_in_the_book, read_cgroup_file,
-};
 
 const BIN: &str = env!("CARGO_BIN_EXE_step07-cgroups");
 

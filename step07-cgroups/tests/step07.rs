@@ -7,7 +7,7 @@
 //! this step adds, and fail against step 6's program; the others are earlier steps'.
 //! A fork bomb goes off only once the kernel shows the container held by a limit.
 
-use rootfs::harness::Step;
+use harness::Step;
 
 fn step() -> Step {
     Step::in_rootfs(env!("CARGO_BIN_EXE_step07-cgroups"))
@@ -39,4 +39,4 @@ fn feature_each_container_has_a_cgroup_of_its_own() {
 }
 
 // The checks of steps 1 to 6, which step 7 must still pass.
-rootfs::graded_checks_up_to_step!(6);
+harness::graded_checks_up_to_step!(6);

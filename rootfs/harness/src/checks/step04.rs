@@ -1,0 +1,107 @@
+//! Step 4's graded checks: a PID namespace whose PID 1 does PID 1's duties.
+
+use std::fs;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+
+use crate::Step;
+use crate::fixtures::rootfs;
+use crate::kernel::mounts::detach_mounts_below;
+use crate::kernel::processes::{stat, zombie_children};
+use crate::report::{check, fail};
+
+/// Step 4 on: a PID namespace, whose PID 1 (the child) does PID 1's duties.
+impl Step {
+    /// The command is PID 2: PID 1 is the child that started it.
+    pub fn assert_command_is_pid_2(&self) {
+        let printed = self.sh_ok("echo $$; readlink /proc/self/ns/pid");
+        let mut lines = printed.lines();
+        let (pid, ns) = (lines.next().unwrap_or_default(), lines.next().unwrap_or_default());
+        let host_ns = fs::read_link("/proc/self/ns/pid").unwrap_or_default();
+        let hint = if host_ns.to_string_lossy() == ns {
+            "the command is not in a new PID namespace: start the child with CLONE_NEWPID \
+             (unshare in run, then spawn it; Go: Cloneflags), so that it is PID 1 there and \
+             the command it starts PID 2"
+        } else if pid == "1" {
+            "the command is PID 1 itself: start it from a child that stays PID 1 and waits \
+             for it (the re-executed `child`), as that child has PID 1's duties"
+        } else {
+            "PID 1 of the new namespace must start the command as its first child: PID 2"
+        };
+        check(pid == "2", "the command is PID 2 (`echo $$` inside)", "2", pid, hint);
+    }
+
+    /// The container's PID 1 reaps the orphans the kernel hands to it: an inner
+    /// shell starts a short `sleep` in the background and exits at once.
+    pub fn assert_orphans_reaped(&self) {
+        let mut running = self.start_sh("sh -c 'sleep 0.01 &'; sleep 0.3; echo ready; read x");
+        running.wait_for_line("ready");
+        let zombies = zombie_children(running.container_init());
+        check(
+            zombies.is_empty(),
+            "the container's PID 1 reaps orphans",
+            "no <defunct> process left under the container's PID 1",
+            format!("<defunct> children of PID 1, by host PID: {zombies:?}"),
+            "orphans are handed to PID 1 of their namespace: the child must wait for any child \
+             that ends (waitpid(-1) in a loop), not only for the command",
+        );
+        running.finish();
+    }
+
+    /// A container does not outlive its program: SIGKILL `run`, and every process
+    /// of the container is gone soon after.
+    pub fn assert_container_dies_with_its_runtime(&self) {
+        let mut running = self.start_sh("echo ready; read x");
+        running.wait_for_line("ready");
+        let init = running.container_init();
+        let _ = kill(Pid::from_raw(running.pid()), Signal::SIGKILL);
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while stat(init).is_some_and(|(state, _)| state != 'Z') {
+            check(
+                Instant::now() < deadline,
+                "the container dies when its program is killed (SIGKILL to run)",
+                "the container's PID 1 gone within 5 s",
+                format!("host PID {init} (the container's PID 1) still running after 5 s"),
+                "set a parent-death signal on the child: prctl(PR_SET_PDEATHSIG, SIGKILL) (Go: \
+                 SysProcAttr.Pdeathsig). When PID 1 dies, the kernel kills the rest of its \
+                 PID namespace",
+            );
+            thread::sleep(Duration::from_millis(5));
+        }
+        // Killed by SIGKILL: it had no chance to say anything about it.
+        let _ = running.finish();
+        // Step 5 has no mount namespace: its killed PID 1 leaves its proc mount on
+        // the host (the lesson of step 6). Take it down, to leave nothing behind.
+        detach_mounts_below(&rootfs());
+    }
+
+    /// Signals sent to the container's PID 1, and to the program itself, reach the command.
+    pub fn assert_signals_forwarded(&self) {
+        for signal in [Signal::SIGINT, Signal::SIGTERM, Signal::SIGHUP, Signal::SIGQUIT] {
+            for to_init in [true, false] {
+                let n = signal as i32;
+                let mut running = self.start_sh(&format!(
+                    "trap 'exit {n}' {}; echo ready; sleep 30 & wait",
+                    &signal.as_str()[3..]
+                ));
+                running.wait_for_line("ready");
+                let target = if to_init { running.container_init() } else { running.pid() };
+                let _ = kill(Pid::from_raw(target), signal);
+                let who = if to_init { "the container's PID 1" } else { "run" };
+                let check_name = format!("{signal} sent to {who} reaches the command");
+                let hint = "the kernel drops signals to a PID 1 that has no handler for them: \
+                     catch SIGINT, SIGTERM, SIGHUP and SIGQUIT in run and in the child, and pass \
+                     each on to the process it started (Go: signal.Notify, then Process.Signal)";
+                let expected = format!("exit code {n}: the command's trap ran `exit {n}`");
+                if !running.ends_within(Duration::from_secs(5)) {
+                    fail(&check_name, expected, "still running 5 s after the signal", hint);
+                }
+                let out = running.finish();
+                check(out.code == n, &check_name, expected, out.summary(), hint);
+            }
+        }
+    }
+}
