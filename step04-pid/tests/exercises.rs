@@ -3,11 +3,10 @@
 //!
 //!     cargo test -p step04-pid --test exercises -- NAME
 
-use std::path::Path;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use harness::{Step, busybox, descendants};
+use harness::{Step, busybox, descendants, exists};
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 
@@ -97,13 +96,7 @@ fn timeout_flag() {
     );
     // The kernel kills every process of a PID namespace whose PID 1 dies.
     let deadline = Instant::now() + Duration::from_secs(5);
-    let alive = || {
-        container
-            .iter()
-            .copied()
-            .filter(|pid| Path::new(&format!("/proc/{pid}")).exists())
-            .collect::<Vec<_>>()
-    };
+    let alive = || container.iter().copied().filter(|pid| exists(*pid)).collect::<Vec<_>>();
     while !alive().is_empty() && Instant::now() < deadline {
         thread::sleep(Duration::from_millis(10));
     }

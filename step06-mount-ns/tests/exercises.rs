@@ -2,9 +2,9 @@
 //! fails until its exercise is solved: `cargo test -p step06-mount-ns --test exercises`.
 
 use std::fs;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use harness::{HostMounts, Step, assert_option_accepted, rootfs};
+use harness::{HostMounts, Step, assert_option_accepted, mount_points_printed, rootfs};
 
 fn step() -> Step {
     Step::in_rootfs(env!("CARGO_BIN_EXE_step06-mount-ns"))
@@ -115,10 +115,10 @@ fn pivot_root() {
         inode(inside),
         out.stderr.trim()
     );
-    let points: Vec<&str> = mountinfo.lines().filter_map(|line| line.split(' ').nth(4)).collect();
+    let points = mount_points_printed(mountinfo);
     assert_eq!(
         points,
-        ["/", "/proc"],
+        [Path::new("/"), Path::new("/proc")],
         "expected the container's mount namespace to hold its own two mounts, / and /proc; \
          it holds {} mounts: {points:?}\n\
          hint: after pivot_root, unmount the old root with umount2(MNT_DETACH)",

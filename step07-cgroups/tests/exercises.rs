@@ -5,8 +5,8 @@ use std::fs;
 use std::path::PathBuf;
 
 use harness::{
-    Output, Step, assert_option_accepted, cgroup_hierarchy, cgroup_of, pids_hierarchy,
-    read_cgroup_file,
+    Output, Step, assert_option_accepted, cgroup_hierarchy, cgroup_of, cgroups_printed,
+    host_namespace_link, pids_hierarchy, read_cgroup_file,
 };
 
 fn step() -> Step {
@@ -38,17 +38,18 @@ fn cgroup_namespace() {
     assert_option_accepted(&out, "--cgroupns");
     assert_eq!(out.code, 0, "the container failed: {out:?}");
     let (cgroups, namespace) = out.stdout.split_once("--\n").unwrap_or_default();
-    let host_paths: Vec<&str> = cgroups.lines().filter(|line| !line.ends_with(":/")).collect();
+    let cgroups = cgroups_printed(cgroups);
+    let host_paths: Vec<&str> =
+        cgroups.iter().map(|cgroup| cgroup.pathname.as_str()).filter(|path| *path != "/").collect();
     assert!(
         !cgroups.is_empty() && host_paths.is_empty(),
         "expected every line of /proc/self/cgroup inside to end in `:/`; these show where the \
          host put the container: {host_paths:?}\n\
          hint: unshare(CLONE_NEWCGROUP) in `child`, after it has joined its cgroup"
     );
-    let ours = fs::read_link("/proc/self/ns/cgroup").unwrap_or_default();
     assert_ne!(
         namespace.trim(),
-        ours.to_string_lossy(),
+        host_namespace_link("cgroup"),
         "the container's cgroup namespace is the host's"
     );
     assert_no_cgroup_left(&out, &[], &[]);

@@ -12,6 +12,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use nix::unistd::geteuid;
+use procfs::process::Process;
 
 use crate::TIMEOUT;
 use crate::kernel::mounts::{detach, detach_mounts_below, mounts_below, new_mounts};
@@ -179,9 +180,8 @@ impl SharedMountHost {
         let host = SharedMountHost { holder };
         // unshare(1) makes the namespace, then execs the sleeper: wait for that.
         let deadline = Instant::now() + TIMEOUT;
-        while fs::read_link(format!("/proc/{}/exe", host.pid())).ok()
-            != Some(rootfs().join("bin/busybox"))
-        {
+        let program = |pid| Process::new(pid).and_then(|process| process.exe()).ok();
+        while program(host.pid()) != Some(rootfs().join("bin/busybox")) {
             assert!(Instant::now() < deadline, "unshare(1) never started the namespace holder");
             thread::sleep(Duration::from_millis(5));
         }

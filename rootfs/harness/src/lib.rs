@@ -63,12 +63,13 @@ pub use fixtures::{
     serial,
 };
 pub use kernel::cgroups::{
-    cgroup_hierarchy, cgroup_of, pids_cgroup_of, pids_hierarchy, read_cgroup_file, refused_forks,
+    cgroup_hierarchy, cgroup_of, cgroups_printed, pids_cgroup_of, pids_hierarchy, read_cgroup_file,
+    refused_forks,
 };
 pub use kernel::hostname::current_hostname;
-pub use kernel::mounts::mounts_below;
-pub use kernel::namespaces::NAMESPACES;
-pub use kernel::processes::{descendants, zombie_children};
+pub use kernel::mounts::{mount_points_printed, mounts_below};
+pub use kernel::namespaces::{NAMESPACES, host_namespace_link, namespace_of};
+pub use kernel::processes::{descendants, exists, zombie_children};
 pub use report::{check, fail};
 pub use running::{Output, Running};
 pub use step::Step;

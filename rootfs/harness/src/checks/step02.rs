@@ -1,9 +1,7 @@
 //! Step 2's graded checks: a UTS namespace of its own.
 
-use std::fs;
-
 use crate::Step;
-use crate::kernel::namespaces::{compare_namespaces, print_namespaces};
+use crate::kernel::namespaces::{compare_namespaces, host_namespace_link, print_namespaces};
 use crate::report::{check, namespace_hint};
 use crate::running::Output;
 
@@ -50,11 +48,10 @@ impl Step {
     /// namespace is not the host's: a program without one must fail this test, not
     /// rename the machine.
     pub fn assert_hostname_change_stays_inside(&self) {
-        let host_uts = fs::read_link("/proc/self/ns/uts").unwrap_or_default();
+        let host_uts = host_namespace_link("uts");
         let script = format!(
-            "[ \"$(readlink /proc/self/ns/uts)\" != '{}' ] || exit 99; \
-             hostname changed-inside && hostname",
-            host_uts.display()
+            "[ \"$(readlink /proc/self/ns/uts)\" != '{host_uts}' ] || exit 99; \
+             hostname changed-inside && hostname"
         );
         let out = self.sh(&script);
         let check_name = "`hostname changed-inside` inside changes the container's hostname only";
@@ -63,9 +60,8 @@ impl Step {
             check_name,
             "a UTS namespace of its own, where renaming is safe",
             format!(
-                "the container's UTS namespace is the host's ({}): the test did not rename, \
-                 as it would have renamed the host",
-                host_uts.display()
+                "the container's UTS namespace is the host's ({host_uts}): the test did not \
+                 rename, as it would have renamed the host"
             ),
             namespace_hint("uts"),
         );

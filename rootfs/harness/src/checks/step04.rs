@@ -1,6 +1,5 @@
 //! Step 4's graded checks: a PID namespace whose PID 1 does PID 1's duties.
 
-use std::fs;
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -10,6 +9,7 @@ use nix::unistd::Pid;
 use crate::Step;
 use crate::fixtures::rootfs;
 use crate::kernel::mounts::detach_mounts_below;
+use crate::kernel::namespaces::host_namespace_link;
 use crate::kernel::processes::{stat, zombie_children};
 use crate::report::{check, fail};
 
@@ -20,8 +20,7 @@ impl Step {
         let printed = self.sh_ok("echo $$; readlink /proc/self/ns/pid");
         let mut lines = printed.lines();
         let (pid, ns) = (lines.next().unwrap_or_default(), lines.next().unwrap_or_default());
-        let host_ns = fs::read_link("/proc/self/ns/pid").unwrap_or_default();
-        let hint = if host_ns.to_string_lossy() == ns {
+        let hint = if host_namespace_link("pid") == ns {
             "the command is not in a new PID namespace: start the child with CLONE_NEWPID \
              (unshare in run, then spawn it; Go: Cloneflags), so that it is PID 1 there and \
              the command it starts PID 2"

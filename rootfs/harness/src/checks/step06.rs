@@ -1,10 +1,9 @@
 //! Step 6's graded checks: a mount namespace, with private propagation.
 
-use std::fs;
-
 use crate::Step;
 use crate::fixtures::{SharedMountHost, rootfs};
 use crate::kernel::mounts::{mounts_below, new_mounts};
+use crate::kernel::namespaces::namespace_of;
 use crate::report::check;
 
 /// Step 6 on: a mount namespace, with private propagation.
@@ -18,7 +17,7 @@ impl Step {
         let leaked = new_mounts(&before, mounts_below(me, &rootfs()));
         // Another test's clean-up may take a leaked mount down meanwhile; sharing the
         // host's mount namespace is leaking all the same.
-        let ns = |pid: i32| fs::read_link(format!("/proc/{pid}/ns/mnt")).ok();
+        let ns = |pid: i32| namespace_of(pid, "mnt");
         let shared = ns(running.container_init()) == ns(me);
         check(
             leaked.is_empty() && !shared,
@@ -42,7 +41,7 @@ impl Step {
         let mut running = self.start_sh_in(&host, "echo ready; read x");
         running.wait_for_line("ready");
         let leaked = new_mounts(&before, host.mounts_below(&rootfs()));
-        let ns = |pid: i32| fs::read_link(format!("/proc/{pid}/ns/mnt")).ok();
+        let ns = |pid: i32| namespace_of(pid, "mnt");
         let hint = if ns(running.container_init()) == ns(host.pid()) {
             "the container shares the host's mount namespace: unshare CLONE_NEWNS in run"
         } else {

@@ -1,53 +1,62 @@
 //! Cgroups: where a controller's hierarchy is mounted, which cgroup a process is
-//! in, and what the pids controller reports there.
+//! in (both read through procfs), and what the pids controller reports there.
 
 use std::fs;
 use std::path::{Path, PathBuf};
+
+use procfs::process::Process;
+use procfs::{FromRead, ProcessCGroup, ProcessCGroups};
+
+use crate::kernel::mounts::{mount_point, mountinfo};
 
 /// Where `controller` (`pids`, `memory`, `cpu`…) is mounted, read from the kernel:
 /// the first in /proc/self/mountinfo of a cgroup v1 hierarchy that has it among its
 /// mount options, or the cgroup v2 tree when it offers it. Returns the mount point,
 /// and whether it is v2.
 pub fn cgroup_hierarchy(controller: &str) -> (PathBuf, bool) {
-    let mountinfo = fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
-    for line in mountinfo.lines() {
-        let Some((mount, source)) = line.split_once(" - ") else { continue };
-        let point = PathBuf::from(mount.split(' ').nth(4).unwrap_or_default());
-        let fields: Vec<&str> = source.split(' ').collect();
-        match fields.as_slice() {
-            ["cgroup", _, options] if options.split(',').any(|o| o == controller) => {
-                return (point, false);
-            }
-            ["cgroup2", ..]
-                if fs::read_to_string(point.join("cgroup.controllers"))
-                    .is_ok_and(|c| c.split_whitespace().any(|c| c == controller)) =>
-            {
-                return (point, true);
-            }
+    let mounts = mountinfo(std::process::id() as i32);
+    for mount in &mounts {
+        let point = mount_point(mount);
+        match mount.fs_type.as_str() {
+            "cgroup" if mount.super_options.contains_key(controller) => return (point, false),
+            "cgroup2" if offers(&point, controller) => return (point, true),
             _ => {}
         }
     }
-    panic!("no cgroup hierarchy offers the {controller} controller:\n{mountinfo}")
+    let shown: Vec<String> =
+        mounts.iter().map(|m| format!("{} ({})", m.mount_point.display(), m.fs_type)).collect();
+    panic!("no cgroup hierarchy offers the {controller} controller:\n{}", shown.join("\n"))
+}
+
+/// Whether the cgroup v2 tree at `root` offers `controller` (cgroup.controllers).
+fn offers(root: &Path, controller: &str) -> bool {
+    fs::read_to_string(root.join("cgroup.controllers"))
+        .is_ok_and(|offered| offered.split_whitespace().any(|c| c == controller))
 }
 
 /// The cgroup directory of process `pid` in the hierarchy of `controller`.
 pub fn cgroup_of(pid: i32, controller: &str) -> PathBuf {
     let (hierarchy, v2) = cgroup_hierarchy(controller);
-    let cgroups = fs::read_to_string(format!("/proc/{pid}/cgroup")).unwrap_or_default();
-    // Lines are "ID:CONTROLLERS:PATH"; cgroup v2's is "0::PATH".
-    for entry in cgroups.lines() {
-        let mut parts = entry.splitn(3, ':');
-        let (_, controllers, path) = (parts.next(), parts.next(), parts.next());
-        let found = match controllers {
-            Some("") => v2,
-            Some(list) => !v2 && list.split(',').any(|c| c == controller),
-            None => false,
-        };
-        if let (true, Some(path)) = (found, path) {
-            return hierarchy.join(path.trim_start_matches('/'));
+    let cgroups = Process::new(pid).and_then(|process| process.cgroups());
+    let cgroups = cgroups.map(|cgroups| cgroups.0).unwrap_or_default();
+    // cgroup v2's line has no controllers ("0::PATH"); each v1 hierarchy names its own.
+    let found = cgroups.iter().find(|cgroup| {
+        if v2 {
+            cgroup.controllers.is_empty()
+        } else {
+            cgroup.controllers.iter().any(|c| c == controller)
         }
+    });
+    match found {
+        Some(cgroup) => hierarchy.join(cgroup.pathname.trim_start_matches('/')),
+        None => panic!("process {pid}: no {controller} cgroup in /proc/{pid}/cgroup: {cgroups:?}"),
     }
-    panic!("process {pid}: no {controller} cgroup in /proc/{pid}/cgroup:\n{cgroups}")
+}
+
+/// The cgroups a container printed (`cat /proc/self/cgroup` inside): one for each
+/// hierarchy, with its path as the reader's cgroup namespace shows it.
+pub fn cgroups_printed(cgroup_file: &str) -> Vec<ProcessCGroup> {
+    ProcessCGroups::from_read(cgroup_file.as_bytes()).map(|cgroups| cgroups.0).unwrap_or_default()
 }
 
 /// Where the pids controller is mounted: see [`cgroup_hierarchy`].

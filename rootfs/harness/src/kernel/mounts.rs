@@ -1,11 +1,53 @@
-//! Mounts, as /proc/PID/mountinfo shows them, and taking down what a test's
-//! container left.
+//! Mounts, as /proc/PID/mountinfo shows them (read through procfs), and taking
+//! down what a test's container left.
 
 use std::collections::BTreeSet;
-use std::fs;
+use std::ffi::OsString;
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::{Path, PathBuf};
 
 use nix::mount::{MntFlags, umount2};
+use procfs::process::{MountInfo, Process};
+
+/// The mounts in the mount namespace of process `pid`, in the kernel's order
+/// (empty if it has ended).
+pub(crate) fn mountinfo(pid: i32) -> Vec<MountInfo> {
+    let mounts = Process::new(pid).and_then(|process| process.mountinfo());
+    mounts.map(|mounts| mounts.0).unwrap_or_default()
+}
+
+/// A mount point as the kernel means it. procfs hands mountinfo's field over as
+/// written, where the kernel writes a space, tab, newline or backslash in a path
+/// as `\040`, `\011`, `\012` or `\134`.
+pub(crate) fn mount_point(mount: &MountInfo) -> PathBuf {
+    let escaped = mount.mount_point.as_os_str().as_bytes();
+    let mut path = Vec::with_capacity(escaped.len());
+    let mut i = 0;
+    while i < escaped.len() {
+        let octal = escaped.get(i + 1..i + 4).and_then(|digits| {
+            let digits = std::str::from_utf8(digits).ok()?;
+            u8::from_str_radix(digits, 8).ok()
+        });
+        match (escaped[i], octal) {
+            (b'\\', Some(byte)) => {
+                path.push(byte);
+                i += 4;
+            }
+            (byte, _) => {
+                path.push(byte);
+                i += 1;
+            }
+        }
+    }
+    PathBuf::from(OsString::from_vec(path))
+}
+
+/// The mount points in a mount table a container printed (`cat
+/// /proc/self/mountinfo` inside), in its order.
+pub fn mount_points_printed(mountinfo: &str) -> Vec<PathBuf> {
+    let mounts = mountinfo.lines().filter_map(|line| MountInfo::from_line(line).ok());
+    mounts.map(|mount| mount_point(&mount)).collect()
+}
 
 /// The mount points in `now` that were not in `before` (one of each there taken out).
 pub(crate) fn new_mounts(before: &[PathBuf], mut now: Vec<PathBuf>) -> Vec<PathBuf> {
@@ -19,15 +61,14 @@ pub(crate) fn new_mounts(before: &[PathBuf], mut now: Vec<PathBuf>) -> Vec<PathB
 
 /// Every mount point in the mount namespace of process `pid`.
 pub(crate) fn mount_points(pid: i32) -> BTreeSet<PathBuf> {
-    let mountinfo = fs::read_to_string(format!("/proc/{pid}/mountinfo")).unwrap_or_default();
-    mountinfo.lines().filter_map(|l| l.split(' ').nth(4)).map(PathBuf::from).collect()
+    mountinfo(pid).iter().map(mount_point).collect()
 }
 
-/// Mount points at or below `dir` in the mount namespace of process `pid`.
+/// Mount points at or below `dir` in the mount namespace of process `pid`, in the
+/// order they were mounted.
 pub fn mounts_below(pid: i32, dir: &Path) -> Vec<PathBuf> {
-    let mountinfo = fs::read_to_string(format!("/proc/{pid}/mountinfo")).unwrap_or_default();
-    let points = mountinfo.lines().filter_map(|l| l.split(' ').nth(4)).map(PathBuf::from);
-    points.filter(|point| point.starts_with(dir)).collect()
+    let points = mountinfo(pid).iter().map(mount_point).collect::<Vec<_>>();
+    points.into_iter().filter(|point| point.starts_with(dir)).collect()
 }
 
 /// Detach every mount at or below `dir` in this process's mount namespace.
@@ -39,5 +80,16 @@ pub(crate) fn detach_mounts_below(dir: &Path) {
 pub(crate) fn detach(mounts: &[PathBuf]) {
     for mount in mounts.iter().rev() {
         let _ = umount2(mount, MntFlags::MNT_DETACH);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_mount_point_with_escaped_characters_is_unescaped() {
+        let line = r"68 47 0:40 / /tmp/a\040b\011c\134d rw,relatime - tmpfs x rw";
+        assert_eq!(mount_points_printed(line), [Path::new("/tmp/a b\tc\\d")]);
     }
 }
