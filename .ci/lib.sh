@@ -1,6 +1,7 @@
 # Shared by .ci/mutants.sh and .ci/exercises.sh (sourced, not run): a scratch copy
 # of the repository, cargo test in new mount and UTS namespaces, cleanup after each
-# run, and reading a cargo test log.
+# run, and reading a cargo test log. .ci/grade.sh and .ci/previous-step.sh source it
+# for the list of steps only.
 #
 # The script that sources this sets, before calling ci_setup:
 #   ci_name     its name, for messages ("mutants")
@@ -9,8 +10,10 @@
 #   timeout_s   seconds per test run
 # and CARGO_TARGET_DIR (exported). ci_setup sets $repo, $scratch, $copy and $logs.
 
-# The step crates, in order.
-steps=(step01-exec step02-uts step03-reexec step04-pid step05-chroot-proc step06-mount-ns step07-cgroups)
+# The step crates, in order: the workspace's members named stepNN-*, listed once, in
+# its Cargo.toml (the harness reads the same list: harness::steps()).
+mapfile -t steps < <(sed -n 's/^[[:space:]]*"\(step[0-9][0-9]-[^"]*\)",\{0,1\}[[:space:]]*$/\1/p' \
+    "$(dirname "${BASH_SOURCE[0]}")/../Cargo.toml")
 
 ci_fail() {
     echo "$ci_name: $*" >&2

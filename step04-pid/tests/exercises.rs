@@ -6,17 +6,13 @@
 use std::thread;
 use std::time::{Duration, Instant};
 
-use harness::{Step, busybox, descendants, exists};
+use harness::{busybox, descendants, exists, step};
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 
-fn step() -> Step {
-    Step::on_host_files(env!("CARGO_BIN_EXE_step04-pid"))
-}
-
 #[test]
 fn nspid() {
-    let mut running = step().start_sh("echo ready; read x");
+    let mut running = step!().start_sh("echo ready; read x");
     running.wait_for_line("ready");
     let init = running.container_init();
     let out = running.finish();
@@ -44,7 +40,7 @@ fn forward_usr_signals() {
             let n = signal as i32;
             let name = &signal.as_str()[3..];
             let mut running =
-                step().start_sh(&format!("trap 'exit {n}' {name}; echo ready; sleep 5 & wait"));
+                step!().start_sh(&format!("trap 'exit {n}' {name}; echo ready; sleep 5 & wait"));
             running.wait_for_line("ready");
             let (target, who) = if to_init {
                 (running.container_init(), "the container's PID 1")
@@ -69,7 +65,7 @@ fn forward_usr_signals() {
 #[test]
 fn timeout_flag() {
     let bb = busybox();
-    let out = step().run(&["--timeout", "5", &bb, "true"]);
+    let out = step!().run(&["--timeout", "5", &bb, "true"]);
     assert_eq!(
         out.code,
         0,
@@ -81,7 +77,7 @@ fn timeout_flag() {
 
     let start = Instant::now();
     let mut running =
-        step().start(&["--timeout", "1", &bb, "sh", "-c", "sleep 20 & echo ready; wait"]);
+        step!().start(&["--timeout", "1", &bb, "sh", "-c", "sleep 20 & echo ready; wait"]);
     running.wait_for_line("ready");
     let container = descendants(running.pid());
     let out = running.finish();

@@ -3,13 +3,13 @@
 //! program (.ci/grade.sh) leaves it out.
 
 use harness::{
-    FORK_BOMB, Step, assert_cgroup_removed, assert_held_at_limit, assert_host_can_start_a_process,
-    descendants,
+    FORK_BOMB, assert_cgroup_removed, assert_held_at_limit, assert_host_can_start_a_process,
+    descendants, step,
 };
 
 #[test]
 fn sixteen_fork_bombs_at_once_are_each_held_and_all_end() {
-    let step = Step::in_rootfs(env!("CARGO_BIN_EXE_step07-cgroups"));
+    let step = step!();
     let mut bombs: Vec<_> = (0..16).map(|_| step.start_sh(FORK_BOMB)).collect();
     let cgroups: Vec<_> = bombs.iter_mut().map(|bomb| bomb.detonate_fork_bomb(20)).collect();
     for cgroup in &cgroups {

@@ -14,7 +14,7 @@ use crate::kernel::mounts::mount_points;
 use crate::kernel::namespaces::{compare_namespaces, print_namespaces};
 use crate::kernel::processes::{descendants, listed_pids};
 use crate::report::{check, fail};
-use crate::workspace::workspace;
+use crate::workspace::{previous_step, step_number, workspace};
 
 /// insta filters for what differs between runs and machines in a container's
 /// output: the host paths `run` hands to `child`, and times.
@@ -51,8 +51,10 @@ impl Step {
     /// One row of the book's isolation matrix (classroom/isolation-matrix.md), as
     /// the kernel shows a container of this step: its hostname, what `ps` lists,
     /// what `/` is, which mounts the host sees while it runs, its pids limit, and
-    /// which namespaces are new. One container measures it all.
-    pub fn isolation_row(&self, step: &str) -> String {
+    /// which namespaces are new. One container measures it all. The row starts with
+    /// the step's number and name: ``| 4 `step04-pid` | …``.
+    pub fn isolation_row(&self) -> String {
+        let step = format!("{} `{}`", step_number(&self.package), self.package);
         let me = std::process::id() as i32;
         let before = mount_points(me);
         let script = format!(
@@ -97,11 +99,17 @@ impl Step {
             if new.is_empty() { "none".to_string() } else { new_in_step_order.join(", ") };
         format!("| {step} | {hostname} | {ps} | {root} | {mounts} | {limit} | {namespaces} |")
     }
+
+    /// The book's isolation matrix page includes this step's row: the snapshot of
+    /// the test `isolation_matrix_row` in its `tests/ours.rs`, from its line 5 on.
+    pub fn assert_isolation_row_in_the_book(&self) {
+        assert_isolation_row_in_the_book(&self.package);
+    }
 }
 
 /// The book's isolation matrix page includes `step`'s row: the snapshot of the
 /// test `isolation_matrix_row` in `step/tests/ours.rs`, from its line 5 on.
-pub fn assert_isolation_row_in_the_book(step: &str) {
+fn assert_isolation_row_in_the_book(step: &str) {
     let page = workspace().join("book/src/classroom/isolation-matrix.md");
     let text = fs::read_to_string(&page).unwrap_or_default();
     let include = format!(
@@ -114,10 +122,13 @@ pub fn assert_isolation_row_in_the_book(step: &str) {
     );
 }
 
-/// The change a step makes to the previous one: `diff -u` of their `main.rs`,
-/// without the book's `// ANCHOR` lines. Each step's tests snapshot it, and its
-/// chapter includes that snapshot: a change to either program shows in review.
-pub fn change(previous: &str, this: &str) -> String {
+/// The change step `this` (`env!("CARGO_PKG_NAME")` in its tests) makes to the
+/// previous one: `diff -u` of their `main.rs`, without the book's `// ANCHOR` lines.
+/// Each step's tests snapshot it, and its chapter includes that snapshot: a change
+/// to either program shows in review.
+pub fn change(this: &str) -> String {
+    let previous = previous_step(this)
+        .unwrap_or_else(|| panic!("{this} is the first step: there is no change to show"));
     let workspace = workspace();
     let dir = std::env::temp_dir().join(format!("change-{}-{this}", std::process::id()));
     fs::create_dir_all(&dir).unwrap_or_else(|err| panic!("mkdir {}: {err}", dir.display()));

@@ -72,29 +72,76 @@ impl Drop for ScratchDir {
     }
 }
 
-/// A root filesystem of a test's own, as `CONTAINER_ROOTFS` may name one: busybox,
-/// an empty /proc and a file `/marker` that names it. Removed when dropped.
-pub(crate) struct ScratchRoot(pub(crate) ScratchDir);
+/// A root filesystem of a test's own, in a [`ScratchDir`]: removed when dropped.
+pub struct ScratchRoot(ScratchDir);
 
 impl ScratchRoot {
-    pub(crate) fn new() -> ScratchRoot {
-        let scratch = ScratchRoot(ScratchDir::new("rootfs-check"));
-        let dir = scratch.0.path();
-        for sub in ["proc", "bin"] {
-            fs::create_dir_all(dir.join(sub))
-                .unwrap_or_else(|err| panic!("mkdir {}: {err}", dir.join(sub).display()));
+    /// A root filesystem with an empty /proc and these `files` only, each given as
+    /// (its path inside, the host file to copy there). `name` starts its directory's.
+    pub fn with_files(name: &str, files: &[(&str, &Path)]) -> ScratchRoot {
+        let scratch = ScratchRoot(ScratchDir::new(name));
+        let dir = scratch.path();
+        make_dir(&dir.join("proc"));
+        for (inside, from) in files {
+            let to = dir.join(inside);
+            make_dir(to.parent().unwrap_or(dir));
+            if fs::hard_link(from, &to).is_err() {
+                fs::copy(from, &to).unwrap_or_else(|err| {
+                    panic!("copy {} to {}: {err}", from.display(), to.display())
+                });
+            }
         }
-        let (from, to) = (rootfs().join("bin/busybox"), dir.join("bin/busybox"));
-        if fs::hard_link(&from, &to).is_err() {
-            fs::copy(&from, &to).unwrap_or_else(|err| panic!("copy busybox: {err}"));
-        }
-        fs::write(dir.join("marker"), scratch.marker())
-            .unwrap_or_else(|err| panic!("write {}/marker: {err}", dir.display()));
         scratch
     }
 
-    pub(crate) fn marker(&self) -> String {
-        format!("the root filesystem at {}\n", self.0.path().display())
+    /// A root filesystem as `CONTAINER_ROOTFS` may name one: busybox, an empty /proc
+    /// and a file `/marker` that names it ([`ScratchRoot::marker`]).
+    pub fn with_busybox() -> ScratchRoot {
+        let busybox = rootfs().join("bin/busybox");
+        let scratch = ScratchRoot::with_files("rootfs-check", &[("bin/busybox", &busybox)]);
+        let marker = scratch.path().join("marker");
+        fs::write(&marker, scratch.marker())
+            .unwrap_or_else(|err| panic!("write {}: {err}", marker.display()));
+        scratch
+    }
+
+    pub fn path(&self) -> &Path {
+        self.0.path()
+    }
+
+    /// What `/marker` holds in a root filesystem made by [`ScratchRoot::with_busybox`].
+    pub fn marker(&self) -> String {
+        format!("the root filesystem at {}\n", self.path().display())
+    }
+}
+
+/// `mkdir -p dir`.
+fn make_dir(dir: &Path) {
+    fs::create_dir_all(dir).unwrap_or_else(|err| panic!("mkdir {}: {err}", dir.display()));
+}
+
+/// Files and directories a test makes, or lets a container make, outside a
+/// [`ScratchDir`] (in the root filesystem, say). Removed when dropped, also when the
+/// test fails; those never made are fine.
+pub struct TestFiles(Vec<PathBuf>);
+
+impl TestFiles {
+    pub fn at(paths: impl IntoIterator<Item = PathBuf>) -> TestFiles {
+        TestFiles(paths.into_iter().collect())
+    }
+}
+
+impl Drop for TestFiles {
+    fn drop(&mut self) {
+        for path in &self.0 {
+            let removed = if path.is_dir() { remove_tree(path) } else { fs::remove_file(path) };
+            match removed {
+                Err(err) if err.kind() != ErrorKind::NotFound => {
+                    eprintln!("remove {}: {err}", path.display())
+                }
+                _ => {}
+            }
+        }
     }
 }
 

@@ -3,9 +3,9 @@
 //!
 //! The graded checks each step carries over from the steps before it. Step N's tests
 //! list its own checks (`feature_*`) one by one, then take the earlier steps' from
-//! `graded_checks_up_to_step!(N - 1)`, so that each check is written once. The test
-//! file defines `fn step() -> Step`; statements after the step number run first in
-//! every test (step 5: `let _serial = serial()`).
+//! `graded_checks_up_to_step!(N - 1)`, so that each check is written once, and
+//! runs it on the step under test ([`crate::step!`]). Statements after the step
+//! number run first in every test (step 5: `let _serial = serial()`).
 
 /// The graded checks of steps 1 to N, as `#[test]` functions named after what they
 /// prove: `harness::graded_checks_up_to_step!(6);` in step 7's tests.
@@ -74,7 +74,7 @@ macro_rules! nothing_left_behind_checks {
 }
 
 /// One `#[test]` function per `name => check(args);`, each running the statements
-/// in `[...]` first, then `step().check(args)`.
+/// in `[...]` first, then `step!().check(args)` (the step under test: [`crate::step!`]).
 #[doc(hidden)]
 #[macro_export]
 macro_rules! graded_checks {
@@ -83,7 +83,7 @@ macro_rules! graded_checks {
             #[test]
             fn $name() {
                 $crate::graded_checks_setup!$setup;
-                step().$check($($arg),*);
+                $crate::step!().$check($($arg),*);
             }
         )+
     };

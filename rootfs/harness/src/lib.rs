@@ -53,14 +53,14 @@ pub mod workspace;
 
 use std::time::Duration;
 
-pub use book::{FILTERS, assert_isolation_row_in_the_book, change};
+pub use book::{FILTERS, change};
 pub use checks::step07::{
     FORK_BOMB, FORTY_SLEEPS, assert_cgroup_removed, assert_held_at_limit,
     assert_host_can_start_a_process, assert_no_cgroup_left_by,
 };
 pub use fixtures::{
-    FirstUse, HostMounts, ScratchDir, SharedMountHost, busybox, dir_listing, require_root, rootfs,
-    serial,
+    FirstUse, HostMounts, ScratchDir, ScratchRoot, SharedMountHost, TestFiles, busybox,
+    dir_listing, require_root, rootfs, serial,
 };
 pub use kernel::cgroups::{
     cgroup_hierarchy, cgroup_of, cgroups_printed, pids_cgroup_of, pids_hierarchy, read_cgroup_file,
@@ -74,6 +74,7 @@ pub use report::{check, fail};
 pub use running::{Output, Running};
 pub use step::Step;
 pub use ungraded::{assert_host_hostname_kept, assert_option_accepted};
+pub use workspace::{previous_step, step_number, steps, workspace};
 
 /// How long any one container may take before the test fails.
 pub const TIMEOUT: Duration = Duration::from_secs(30);

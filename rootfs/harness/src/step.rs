@@ -3,7 +3,7 @@
 
 use std::ffi::OsStr;
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::ROOTFS_VAR;
@@ -11,10 +11,28 @@ use crate::fixtures::{SharedMountHost, busybox, require_root, rootfs};
 use crate::kernel::hostname::host_hostname;
 use crate::report::{check, ended_early};
 use crate::running::{Output, Running};
+use crate::workspace::step_number;
+
+/// The step under test in this test crate: `harness::step!()` in a step's tests is
+/// that step (its package name and binary, which `CONTAINER_BIN` replaces when set).
+#[macro_export]
+macro_rules! step {
+    () => {
+        $crate::Step::of(
+            env!("CARGO_PKG_NAME"),
+            env!(concat!("CARGO_BIN_EXE_", env!("CARGO_PKG_NAME"))),
+        )
+    };
+}
+
+/// The first step whose containers have the root filesystem as `/` (it chroots).
+pub const FIRST_STEP_WITH_A_ROOT_OF_ITS_OWN: usize = 5;
 
 /// The container program of a step under test, and how its containers reach busybox.
 #[derive(Clone)]
 pub struct Step {
+    /// The step's package, `step04-pid`.
+    pub(crate) package: String,
     pub(crate) bin: PathBuf,
     pub(crate) busybox: String,
     /// Whether to hand the course's root filesystem over in [`ROOTFS_VAR`].
@@ -22,17 +40,19 @@ pub struct Step {
 }
 
 impl Step {
-    /// A step whose containers still see the host's files (steps 1 to 4): they run
-    /// the root filesystem's busybox by its host path. `default_bin` is the step's own
-    /// binary (`env!("CARGO_BIN_EXE_…")`), replaced by `CONTAINER_BIN` when set.
-    pub fn on_host_files(default_bin: &str) -> Step {
-        Step::new(default_bin, busybox(), false)
-    }
-
-    /// A step whose containers have the root filesystem as `/` (steps 5 to 7). Every
-    /// container gets the course's root filesystem in `CONTAINER_ROOTFS`.
-    pub fn in_rootfs(default_bin: &str) -> Step {
-        Step::new(default_bin, "/bin/busybox".into(), true)
+    /// Step `package` (`step04-pid`), whose own binary is `default_bin`
+    /// (`env!("CARGO_BIN_EXE_…")`), replaced by `CONTAINER_BIN` when set; most
+    /// simply [`step!`]`()`. Until step 5, containers still see the host's files:
+    /// they run the root filesystem's busybox by its host path. From step 5 on, they
+    /// have the root filesystem as `/`, and every container gets the course's in
+    /// `CONTAINER_ROOTFS`.
+    pub fn of(package: &str, default_bin: &str) -> Step {
+        require_root();
+        host_hostname();
+        let own_root = step_number(package) >= FIRST_STEP_WITH_A_ROOT_OF_ITS_OWN;
+        let busybox = if own_root { "/bin/busybox".into() } else { busybox() };
+        let bin = std::env::var_os("CONTAINER_BIN").unwrap_or_else(|| default_bin.into());
+        Step { package: package.into(), bin: PathBuf::from(bin), busybox, rootfs_env: own_root }
     }
 
     /// The same step, but its containers get no `CONTAINER_ROOTFS`: the program
@@ -41,11 +61,14 @@ impl Step {
         Step { rootfs_env: false, ..self }
     }
 
-    fn new(default_bin: &str, busybox: String, rootfs_env: bool) -> Step {
-        require_root();
-        host_hostname();
-        let bin = std::env::var_os("CONTAINER_BIN").unwrap_or_else(|| default_bin.into());
-        Step { bin: PathBuf::from(bin), busybox, rootfs_env }
+    /// The program under test.
+    pub fn bin(&self) -> &Path {
+        &self.bin
+    }
+
+    /// The step's package name, `step04-pid`.
+    pub fn package(&self) -> &str {
+        &self.package
     }
 
     /// `BIN run busybox sh -c SCRIPT` to its end. Busybox's shell runs its own

@@ -56,9 +56,9 @@ impl Step {
 
     /// The container's `/` is whatever directory `CONTAINER_ROOTFS` names.
     pub fn assert_rootfs_from_the_environment(&self) {
-        let scratch = ScratchRoot::new();
+        let scratch = ScratchRoot::with_busybox();
         let mut command = Command::new(&self.bin);
-        command.env(ROOTFS_VAR, scratch.0.path()).args(["run", "/bin/busybox", "cat", "/marker"]);
+        command.env(ROOTFS_VAR, scratch.path()).args(["run", "/bin/busybox", "cat", "/marker"]);
         let out = Running::spawn(command).finish();
         check(
             out.code == 0 && out.stdout == scratch.marker(),
