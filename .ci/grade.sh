@@ -25,6 +25,9 @@
 # as yourself: cargo builds the tests as you, and runs them through .cargo/runner,
 # which adds sudo when you are not root. Needs Rust and util-linux.
 #
+# On a slow machine, CONTAINER_TIMEOUT_SCALE=3 .ci/grade.sh … gives every time limit
+# of the checks three times as long (a whole number; see the harness's lib.rs).
+#
 # A class: one line per student per step (students/NAME/stepNN are their programs):
 #   for s in students/*/; do for n in 1 2 3 4 5 6 7; do
 #       bin=$s/step0$n; [ -x "$bin" ] || { echo "$(basename "$s") step0$n: missing"; continue; }

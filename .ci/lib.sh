@@ -7,13 +7,23 @@
 #   ci_name     its name, for messages ("mutants")
 #   ci_keep     1 to keep the scratch copy and the logs
 #   ci_rev      a commit to copy instead of the working tree (empty: the working tree)
-#   timeout_s   seconds per test run
+#   timeout_s   seconds per test run (ci_scaled multiplies a default by
+#               CONTAINER_TIMEOUT_SCALE)
 # and CARGO_TARGET_DIR (exported). ci_setup sets $repo, $scratch, $copy and $logs.
 
 # The step crates, in order: the workspace's members named stepNN-*, listed once, in
 # its Cargo.toml (the harness reads the same list: harness::steps()).
 mapfile -t steps < <(sed -n 's/^[[:space:]]*"\(step[0-9][0-9]-[^"]*\)",\{0,1\}[[:space:]]*$/\1/p' \
     "$(dirname "${BASH_SOURCE[0]}")/../Cargo.toml")
+
+# $1 seconds times CONTAINER_TIMEOUT_SCALE (a whole number, 1 when unset): the one
+# factor by which a slow machine raises every time limit, the tests' (the harness
+# reads it too) and the scripts'.
+ci_scaled() {
+    local scale=${CONTAINER_TIMEOUT_SCALE:-1}
+    [[ $scale =~ ^[1-9][0-9]*$ ]] || ci_fail "CONTAINER_TIMEOUT_SCALE=$scale: expected a whole number of at least 1"
+    echo $(($1 * scale))
+}
 
 ci_fail() {
     echo "$ci_name: $*" >&2

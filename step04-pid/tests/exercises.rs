@@ -6,7 +6,7 @@
 use std::thread;
 use std::time::{Duration, Instant};
 
-use harness::{busybox, descendants, exists, step};
+use harness::{busybox, descendants, exists, scaled, step};
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 
@@ -83,7 +83,7 @@ fn timeout_flag() {
     let out = running.finish();
     let took = start.elapsed();
     assert!(
-        took < Duration::from_secs(10) && out.code == 128 + 9,
+        took < scaled(Duration::from_secs(10)) && out.code == 128 + 9,
         "`run --timeout 1` of a command that sleeps 20 s should end after about 1 s with exit \
          code 137 (SIGKILL); it took {took:?} and exited {}\nstderr: {}\nhint: alarm() sends \
          SIGALRM: let `supervise` in `run` receive it, and kill the container's PID 1",
@@ -91,7 +91,7 @@ fn timeout_flag() {
         out.stderr.trim()
     );
     // The kernel kills every process of a PID namespace whose PID 1 dies.
-    let deadline = Instant::now() + Duration::from_secs(5);
+    let deadline = Instant::now() + scaled(Duration::from_secs(5));
     let alive = || container.iter().copied().filter(|pid| exists(*pid)).collect::<Vec<_>>();
     while !alive().is_empty() && Instant::now() < deadline {
         thread::sleep(Duration::from_millis(10));

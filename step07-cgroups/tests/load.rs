@@ -9,6 +9,9 @@ use harness::{
 
 #[test]
 fn sixteen_fork_bombs_at_once_are_each_held_and_all_end() {
+    // Each bomb has the harness's time for one container from its start, 30 s times
+    // CONTAINER_TIMEOUT_SCALE: a slow machine that sets the other bombs off one by
+    // one meanwhile raises that.
     let step = step!();
     let mut bombs: Vec<_> = (0..16).map(|_| step.start_sh(FORK_BOMB)).collect();
     let cgroups: Vec<_> = bombs.iter_mut().map(|bomb| bomb.detonate_fork_bomb(20)).collect();

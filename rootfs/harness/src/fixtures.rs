@@ -14,8 +14,8 @@ use std::time::{Duration, Instant};
 use nix::unistd::geteuid;
 use procfs::process::Process;
 
-use crate::TIMEOUT;
 use crate::kernel::mounts::{detach, detach_mounts_below, mounts_below, new_mounts};
+use crate::timeouts::container_timeout;
 
 /// The mounts below the root filesystem in this test process's mount namespace
 /// (the host's) when a test began. When dropped, it detaches those added since: a
@@ -226,7 +226,7 @@ impl SharedMountHost {
             .unwrap_or_else(|err| panic!("cannot start `unshare` (util-linux): {err}"));
         let host = SharedMountHost { holder };
         // unshare(1) makes the namespace, then execs the sleeper: wait for that.
-        let deadline = Instant::now() + TIMEOUT;
+        let deadline = Instant::now() + container_timeout();
         let program = |pid| Process::new(pid).and_then(|process| process.exe()).ok();
         while program(host.pid()) != Some(rootfs().join("bin/busybox")) {
             assert!(Instant::now() < deadline, "unshare(1) never started the namespace holder");

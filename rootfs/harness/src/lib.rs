@@ -25,6 +25,12 @@
 //! `.ci/grade.sh`: which check, what was expected, what the kernel showed, and a
 //! hint at the likely cause. The hints live next to their checks.
 //!
+//! A slow machine (software emulation, a loaded runner) gets more time with
+//! `CONTAINER_TIMEOUT_SCALE=N`, a whole number that multiplies every time limit of
+//! the harness: 30 s for each container, 5 s for a signal or a parent's death to
+//! take effect, and the others ([`timeouts`]). `.ci/grade.sh`, `.ci/mutants.sh` and
+//! `.ci/exercises.sh` pass it on, and scale their own limits by it.
+//!
 //! Where things are:
 //! - [`report`]: how a check fails ([`check`], [`fail`]) and the hints several share;
 //! - [`step`] and [`running`]: starting a container program ([`Step`]), watching it
@@ -38,7 +44,9 @@
 //! - [`ungraded`]: the checks that several steps' `tests/ours.rs` and
 //!   `tests/exercises.rs` share (not graded), in the same format;
 //! - [`book`]: what the book shows, produced by the tests (sessions, the isolation
-//!   matrix, the change from one step to the next).
+//!   matrix, the change from one step to the next);
+//! - [`workspace`]: the workspace and its steps, listed once ([`steps`]);
+//! - [`timeouts`]: every time limit, and `CONTAINER_TIMEOUT_SCALE`.
 
 pub mod book;
 pub mod checks;
@@ -48,10 +56,9 @@ pub mod kernel;
 pub mod report;
 pub mod running;
 pub mod step;
+pub mod timeouts;
 pub mod ungraded;
 pub mod workspace;
-
-use std::time::Duration;
 
 pub use book::{FILTERS, change};
 pub use checks::step07::{
@@ -73,11 +80,9 @@ pub use kernel::processes::{descendants, exists, zombie_children};
 pub use report::{check, fail};
 pub use running::{Output, Running};
 pub use step::Step;
+pub use timeouts::{container_timeout, scaled};
 pub use ungraded::{assert_host_hostname_kept, assert_option_accepted};
 pub use workspace::{previous_step, step_number, steps, workspace};
-
-/// How long any one container may take before the test fails.
-pub const TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The environment variable that names a container's root filesystem (steps 5 to 7).
 pub const ROOTFS_VAR: &str = "CONTAINER_ROOTFS";

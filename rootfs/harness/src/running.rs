@@ -13,13 +13,13 @@ use std::time::{Duration, Instant};
 use nix::sys::signal::{Signal, kill, killpg};
 use nix::unistd::Pid;
 
-use crate::TIMEOUT;
 use crate::fixtures::rootfs;
 use crate::kernel::cgroups::{pids_cgroup_of, pids_max};
 use crate::kernel::hostname::{host_hostname, restore_host_hostname};
 use crate::kernel::mounts::detach_mounts_below;
 use crate::kernel::processes::{descendants, nspid, stat};
 use crate::report::{check, ended_early, fail, indented, namespace_hint};
+use crate::timeouts::{container_timeout, slow_machine_note};
 
 /// How a container ended and what it printed.
 #[derive(Debug)]
@@ -83,7 +83,7 @@ impl Running {
             thread::spawn(move || forward_lines(stderr, |l| sender.send(Line::Err(l)).is_ok()));
         }
         let stdin = child.stdin.take();
-        let deadline = Instant::now() + TIMEOUT;
+        let deadline = Instant::now() + container_timeout();
         Running {
             child,
             stdin,
@@ -234,7 +234,7 @@ impl Running {
                 }
                 _ => fail(
                     "the container ends when its command has ended",
-                    format!("the program ended within {TIMEOUT:?}"),
+                    format!("the program ended within {}", slow_machine_note(container_timeout())),
                     format!("still running: {}\n{}", self.what, self.printed()),
                     "run must wait for the child (and the child for the command), then exit; \
                      check that nothing waits for a process that never ends",
@@ -263,7 +263,10 @@ impl Running {
             Err(RecvTimeoutError::Disconnected) => return None,
             Err(RecvTimeoutError::Timeout) => fail(
                 "the container's output ends with it",
-                format!("stdout and stderr closed within {TIMEOUT:?}"),
+                format!(
+                    "stdout and stderr closed within {}",
+                    slow_machine_note(container_timeout())
+                ),
                 format!("still open: {}\n{}", self.what, self.printed()),
                 "a process of the container outlived it and holds its output open: when the \
                  container's PID 1 ends, the kernel kills the rest of its PID namespace",

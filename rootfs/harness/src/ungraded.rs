@@ -12,6 +12,7 @@ use crate::kernel::namespaces::namespace_table;
 use crate::kernel::processes::{listed_pids, own_files};
 use crate::report::check;
 use crate::running::Output;
+use crate::timeouts::scaled;
 
 /// This course's own program: what it isolates, its `--rootfs` flag and its default
 /// root filesystem (steps 5 to 7), and the files it holds.
@@ -30,7 +31,7 @@ impl Step {
         // std's spawn() holds a socket until the new program has started: it may
         // still be open when the command has printed "ready". Wait for it to close.
         for pid in [running.pid(), running.container_init()] {
-            let deadline = Instant::now() + Duration::from_secs(2);
+            let deadline = Instant::now() + scaled(Duration::from_secs(2));
             while !own_files(pid).is_empty() && Instant::now() < deadline {
                 thread::sleep(Duration::from_millis(5));
             }

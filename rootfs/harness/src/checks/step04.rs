@@ -12,6 +12,7 @@ use crate::kernel::mounts::detach_mounts_below;
 use crate::kernel::namespaces::host_namespace_link;
 use crate::kernel::processes::{stat, zombie_children};
 use crate::report::{check, fail};
+use crate::timeouts::{container_timeout, scaled, slow_machine_note};
 
 /// Step 4 on: a PID namespace, whose PID 1 (the child) does PID 1's duties.
 impl Step {
@@ -57,13 +58,14 @@ impl Step {
         running.wait_for_line("ready");
         let init = running.container_init();
         let _ = kill(Pid::from_raw(running.pid()), Signal::SIGKILL);
-        let deadline = Instant::now() + Duration::from_secs(5);
+        let limit = scaled(Duration::from_secs(5));
+        let deadline = Instant::now() + limit;
         while stat(init).is_some_and(|(state, _)| state != 'Z') {
             check(
                 Instant::now() < deadline,
                 "the container dies when its program is killed (SIGKILL to run)",
-                "the container's PID 1 gone within 5 s",
-                format!("host PID {init} (the container's PID 1) still running after 5 s"),
+                format!("the container's PID 1 gone within {}", slow_machine_note(limit)),
+                format!("host PID {init} (the container's PID 1) still running after {limit:?}"),
                 "set a parent-death signal on the child: prctl(PR_SET_PDEATHSIG, SIGKILL) (Go: \
                  SysProcAttr.Pdeathsig). When PID 1 dies, the kernel kills the rest of its \
                  PID namespace",
@@ -83,8 +85,9 @@ impl Step {
             for to_init in [true, false] {
                 let n = signal as i32;
                 let mut running = self.start_sh(&format!(
-                    "trap 'exit {n}' {}; echo ready; sleep 30 & wait",
-                    &signal.as_str()[3..]
+                    "trap 'exit {n}' {}; echo ready; sleep {} & wait",
+                    &signal.as_str()[3..],
+                    container_timeout().as_secs()
                 ));
                 running.wait_for_line("ready");
                 let target = if to_init { running.container_init() } else { running.pid() };
@@ -95,8 +98,11 @@ impl Step {
                      catch SIGINT, SIGTERM, SIGHUP and SIGQUIT in run and in the child, and pass \
                      each on to the process it started (Go: signal.Notify, then Process.Signal)";
                 let expected = format!("exit code {n}: the command's trap ran `exit {n}`");
-                if !running.ends_within(Duration::from_secs(5)) {
-                    fail(&check_name, expected, "still running 5 s after the signal", hint);
+                let limit = scaled(Duration::from_secs(5));
+                if !running.ends_within(limit) {
+                    let shown =
+                        format!("still running {} after the signal", slow_machine_note(limit));
+                    fail(&check_name, expected, shown, hint);
                 }
                 let out = running.finish();
                 check(out.code == n, &check_name, expected, out.summary(), hint);

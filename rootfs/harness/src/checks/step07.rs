@@ -9,10 +9,11 @@ use std::time::{Duration, Instant};
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 
+use crate::Step;
 use crate::kernel::cgroups::{pids_hierarchy, pids_max, read_cgroup_file, refused_forks};
 use crate::report::{block, check};
 use crate::running::Output;
-use crate::{Step, TIMEOUT};
+use crate::timeouts::{container_timeout, slow_machine_note};
 
 const CGROUP_LEFT: &str = "the container's cgroup was left behind: remove it (rmdir) once the \
      container has ended. The kernel refuses while a process is in it, so it is run's job, \
@@ -159,13 +160,13 @@ pub const FORK_BOMB: &str = "bomb() { bomb | bomb & }; echo ready; read go; (bom
 /// Wait until the pids controller of `cgroup` has refused a fork, checking all the
 /// while that the cgroup never holds more than `limit` processes.
 pub fn assert_held_at_limit(cgroup: &Path, limit: u32) {
-    let deadline = Instant::now() + TIMEOUT;
+    let deadline = Instant::now() + container_timeout();
     while refused_forks(cgroup) == 0 {
         check(
             Instant::now() < deadline,
             "the fork bomb reaches the limit",
             "a fork refused (pids.events: max > 0)",
-            format!("none refused in {TIMEOUT:?}"),
+            format!("none refused in {}", slow_machine_note(container_timeout())),
             "the bomb's processes are not counted in the container's cgroup",
         );
         let current: u32 = read_cgroup_file(cgroup, "pids.current").parse().unwrap_or(0);
