@@ -1,6 +1,6 @@
 //! The graded checks of step 4: a PID namespace whose PID 1 is the child, which
-//! starts the command as PID 2 and does PID 1's duties: it reaps orphans, passes
-//! signals on, and dies with the program that started it.
+//! starts the command as its own child and does PID 1's duties: it reaps orphans,
+//! passes signals on, and dies with the program that started it.
 //!
 //! Grade any program with `CONTAINER_BIN=/path/to/it cargo test -p step04-pid --test
 //! step04`, or `.ci/grade.sh /path/to/it 4`. Tests named `feature_*` check what this
@@ -14,8 +14,8 @@ fn feature_pid_namespace_is_new() {
 }
 
 #[test]
-fn feature_the_command_is_pid_2_after_child_as_pid_1() {
-    step!().assert_command_is_pid_2();
+fn feature_the_command_is_a_child_of_pid_1() {
+    step!().assert_command_is_a_child_of_pid_1();
 }
 
 #[test]

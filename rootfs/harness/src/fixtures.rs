@@ -94,11 +94,19 @@ impl ScratchRoot {
         scratch
     }
 
-    /// A root filesystem as `CONTAINER_ROOTFS` may name one: busybox, an empty /proc
-    /// and a file `/marker` that names it ([`ScratchRoot::marker`]).
-    pub fn with_busybox() -> ScratchRoot {
-        let busybox = rootfs().join("bin/busybox");
-        let scratch = ScratchRoot::with_files("rootfs-check", &[("bin/busybox", &busybox)]);
+    /// A root filesystem as `CONTAINER_ROOTFS` may name one: a copy of the course's
+    /// (busybox and its links, /etc, /dev, the empty /proc, /sys and /tmp, all that
+    /// the contract promises a program) with a file `/marker` that names it
+    /// ([`ScratchRoot::marker`]).
+    pub fn copy_of_the_course_tree() -> ScratchRoot {
+        let scratch = ScratchRoot(ScratchDir::new("rootfs-check"));
+        // -x: not into a step 5 container's proc, mounted on the tree's /proc.
+        let copied = Command::new("cp")
+            .args(["-a", "-x", "--"])
+            .args([rootfs().join("."), scratch.path().to_path_buf()])
+            .status()
+            .unwrap_or_else(|err| panic!("cannot run cp (coreutils): {err}"));
+        assert!(copied.success(), "cp -a the root filesystem to {}", scratch.path().display());
         let marker = scratch.path().join("marker");
         fs::write(&marker, scratch.marker())
             .unwrap_or_else(|err| panic!("write {}: {err}", marker.display()));
@@ -109,7 +117,8 @@ impl ScratchRoot {
         self.0.path()
     }
 
-    /// What `/marker` holds in a root filesystem made by [`ScratchRoot::with_busybox`].
+    /// What `/marker` holds in a root filesystem made by
+    /// [`ScratchRoot::copy_of_the_course_tree`].
     pub fn marker(&self) -> String {
         format!("the root filesystem at {}\n", self.path().display())
     }

@@ -35,7 +35,7 @@ macro_rules! graded_checks_up_to_step {
         $crate::graded_checks_up_to_step!(3 $(, $setup)*);
         $crate::graded_checks!([$($setup),*]
             pid_namespace_is_new => assert_namespaces_new(&["pid"]);
-            the_command_is_pid_2_after_child_as_pid_1 => assert_command_is_pid_2();
+            the_command_is_a_child_of_pid_1 => assert_command_is_a_child_of_pid_1();
             pid_1_reaps_orphans => assert_orphans_reaped();
             signals_reach_the_command => assert_signals_forwarded();
             the_container_dies_with_its_runtime => assert_container_dies_with_its_runtime();

@@ -71,7 +71,7 @@ pub use fixtures::{
 };
 pub use kernel::cgroups::{
     cgroup_hierarchy, cgroup_of, cgroups_printed, pids_cgroup_of, pids_hierarchy, read_cgroup_file,
-    refused_forks,
+    refused_forks, wait_until_empty,
 };
 pub use kernel::hostname::current_hostname;
 pub use kernel::mounts::{mount_points_printed, mounts_below};

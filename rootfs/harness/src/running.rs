@@ -67,6 +67,9 @@ enum Line {
     Err(String),
 }
 
+/// The container's deadline passed while the test waited for its output.
+struct TimedOut;
+
 impl Running {
     pub(crate) fn spawn(mut command: Command) -> Running {
         let what = format!("{command:?}");
@@ -103,10 +106,18 @@ impl Running {
     /// Read the container's stdout until a line equal to `line` (the rest is kept).
     pub fn wait_for_line(&mut self, line: &str) {
         loop {
-            match self.next_line() {
-                Some(Line::Out(got)) if got == line => return,
-                Some(_) => {}
-                None => {
+            match self.receive() {
+                Ok(Some(Line::Out(got))) if got == line => return,
+                Ok(Some(_)) => {}
+                Err(TimedOut) => fail(
+                    &format!("the command runs and prints `{line}`"),
+                    format!("`{line}` on stdout within {}", slow_machine_note(container_timeout())),
+                    format!("it had not come; still running: {}\n{}", self.what, self.printed()),
+                    "the command's line did not reach the test: give the command your program's \
+                     own stdout (Go: cmd.Stdout = os.Stdout) rather than copying its output \
+                     through a buffer, which holds lines back until it fills or the command ends",
+                ),
+                Ok(None) => {
                     let code = self.child.wait().map(exit_code).unwrap_or(-1);
                     fail(
                         &format!("the command runs and prints `{line}`"),
@@ -122,11 +133,8 @@ impl Running {
     /// The host PID of the container's PID 1: the process started by the program
     /// under test that is PID 1 of a PID namespace of its own.
     pub fn container_init(&self) -> i32 {
-        let is_init =
-            |pid: &i32| nspid(*pid).is_some_and(|ids| ids.len() > 1 && ids.last() == Some(&1));
-        let started = descendants(self.pid());
-        started.iter().copied().find(is_init).unwrap_or_else(|| {
-            let shown: Vec<String> = started
+        self.find_container_init().unwrap_or_else(|| {
+            let shown: Vec<String> = descendants(self.pid())
                 .iter()
                 .map(|pid| format!("host PID {pid}: PIDs by namespace {:?}", nspid(*pid)))
                 .collect();
@@ -137,6 +145,28 @@ impl Running {
                 namespace_hint("pid"),
             )
         })
+    }
+
+    /// [`Running::container_init`], or None when there is none.
+    fn find_container_init(&self) -> Option<i32> {
+        let is_init =
+            |pid: &i32| nspid(*pid).is_some_and(|ids| ids.len() > 1 && ids.last() == Some(&1));
+        descendants(self.pid()).into_iter().find(is_init)
+    }
+
+    /// The PIDs of the container's processes now, as its own PID namespace numbers
+    /// them (what `ps` inside should list): its PID 1 and every process descended
+    /// from it, sorted. None when the program started no PID 1 of a new namespace.
+    pub fn pids_inside(&self) -> Option<Vec<i32>> {
+        let init = self.find_container_init()?;
+        // NSpid lists a process's PIDs outermost first: the container's is at the
+        // depth of its PID 1's, also for a process in a namespace nested deeper.
+        let depth = nspid(init)?.len() - 1;
+        let processes = std::iter::once(init).chain(descendants(init));
+        let mut pids: Vec<i32> =
+            processes.filter_map(|pid| nspid(pid)?.get(depth).copied()).collect();
+        pids.sort();
+        Some(pids)
     }
 
     /// The host PID of the container's command: the child of its PID 1.
@@ -256,12 +286,11 @@ impl Running {
         Output { pid: self.pid(), code, stdout, stderr }
     }
 
+    /// The next line the container printed, None once its output has ended; the
+    /// check fails if it has not ended by the deadline.
     fn next_line(&mut self) -> Option<Line> {
-        let left = self.deadline.saturating_duration_since(Instant::now());
-        let line = match self.lines.recv_timeout(left) {
-            Ok(line) => line,
-            Err(RecvTimeoutError::Disconnected) => return None,
-            Err(RecvTimeoutError::Timeout) => fail(
+        self.receive().unwrap_or_else(|TimedOut| {
+            fail(
                 "the container's output ends with it",
                 format!(
                     "stdout and stderr closed within {}",
@@ -270,13 +299,24 @@ impl Running {
                 format!("still open: {}\n{}", self.what, self.printed()),
                 "a process of the container outlived it and holds its output open: when the \
                  container's PID 1 ends, the kernel kills the rest of its PID namespace",
-            ),
+            )
+        })
+    }
+
+    /// The next line the container printed (kept in what it printed), None once its
+    /// output has ended, or [`TimedOut`] at the container's deadline.
+    fn receive(&mut self) -> Result<Option<Line>, TimedOut> {
+        let left = self.deadline.saturating_duration_since(Instant::now());
+        let line = match self.lines.recv_timeout(left) {
+            Ok(line) => line,
+            Err(RecvTimeoutError::Disconnected) => return Ok(None),
+            Err(RecvTimeoutError::Timeout) => return Err(TimedOut),
         };
         let (Line::Out(text) | Line::Err(text)) = &line;
         let all = if matches!(line, Line::Out(_)) { &mut self.stdout } else { &mut self.stderr };
         all.push_str(text);
         all.push('\n');
-        Some(line)
+        Ok(Some(line))
     }
 
     fn printed(&self) -> String {

@@ -43,7 +43,7 @@ impl Step {
     /// `run --rootfs DIR /bin/busybox cat /marker`, with no `CONTAINER_ROOTFS`: the
     /// flag alone names the root filesystem, a scratch one that is not the default.
     pub fn assert_rootfs_flag_picks_the_root_filesystem(&self) {
-        let scratch = ScratchRoot::with_busybox();
+        let scratch = ScratchRoot::copy_of_the_course_tree();
         let root = scratch.path().display().to_string();
         let out = self.clone().without_rootfs_env().run(&[
             "--rootfs",

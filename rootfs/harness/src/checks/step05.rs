@@ -5,12 +5,13 @@ use std::fs;
 use std::path::Path;
 use std::process::Command;
 
+use crate::checks::step07::assert_no_cgroup_left_by_its_command;
 use crate::fixtures::{ScratchRoot, dir_listing, rootfs};
 use crate::kernel::mounts::{detach, mounts_below, new_mounts};
 use crate::kernel::processes::{listed_pids, own_files};
 use crate::report::check;
 use crate::running::Running;
-use crate::{ROOTFS_VAR, Step, assert_no_cgroup_left_by};
+use crate::{ROOTFS_VAR, Step};
 
 /// Step 5 on: a root filesystem (chroot) and a proc of its own.
 impl Step {
@@ -33,22 +34,44 @@ impl Step {
         );
     }
 
-    /// `ps` inside lists only the container: PID 1 (the child) and PID 2 (ps).
+    /// `ps` inside lists only the container: exactly the processes of its PID
+    /// namespace (its PID 1, the shell, and ps itself), none of the host's. Their
+    /// numbers are the kernel's: a PID 1 with threads (a Go runtime's) leaves the
+    /// shell and ps higher ones than 2 and 3.
     pub fn assert_ps_shows_only_the_container(&self) {
-        let out = self.sh("exec ps -o pid");
+        // ps runs in the background so that the shell can say which PID it had.
+        let script = "ps -o pid & ps=$!; wait; echo \"ps was $ps\"; echo ready; read x";
+        let mut running = self.start_sh(script);
+        running.wait_for_line("ready");
+        let inside = running.pids_inside();
+        let out = running.finish();
         let pids = listed_pids(&out.stdout);
+        let ps: Option<i32> =
+            out.stdout.lines().find_map(|line| line.strip_prefix("ps was ")?.parse().ok());
+        let expected = inside.map(|mut container| {
+            container.extend(ps);
+            container.sort();
+            container
+        });
         let hint = if pids.contains(&(std::process::id() as i32)) {
             "ps lists the host's processes: is a new proc mounted on /proc inside the new root?"
         } else if pids.is_empty() {
             "ps lists no process: /proc in the new root is empty. Mount a proc filesystem on \
              /proc, after chroot, in the child (PID 1 of the new PID namespace)"
         } else {
-            "ps should list PID 1 (your child) and PID 2 (ps itself), nothing else"
+            "ps should list the container's processes only: PID 1 (your child), the shell, and \
+             ps itself, nothing else"
         };
         check(
-            pids == [1, 2],
+            expected.as_ref() == Some(&pids),
             "`ps` inside lists only the container's processes",
-            "PIDs 1 and 2",
+            match &expected {
+                Some(expected) => format!(
+                    "PIDs {expected:?}: the container's processes, numbered as in its PID \
+                     namespace (its PID 1, the shell, and ps itself)"
+                ),
+                None => "the processes of the container's own PID namespace".into(),
+            },
             out.summary(),
             hint,
         );
@@ -56,7 +79,7 @@ impl Step {
 
     /// The container's `/` is whatever directory `CONTAINER_ROOTFS` names.
     pub fn assert_rootfs_from_the_environment(&self) {
-        let scratch = ScratchRoot::with_busybox();
+        let scratch = ScratchRoot::copy_of_the_course_tree();
         let mut command = Command::new(&self.bin);
         command.env(ROOTFS_VAR, scratch.path()).args(["run", "/bin/busybox", "cat", "/marker"]);
         let out = Running::spawn(command).finish();
@@ -89,14 +112,16 @@ impl Step {
     }
 
     /// `runs` short containers in a row leave nothing behind: no mount in the host's
-    /// mount table, no cgroup named after their runtime, and each one ends.
+    /// mount table, no cgroup where the kernel had put their command, and each one
+    /// ends. The command, `cat /proc/self/cgroup`, says where that was.
     pub fn assert_nothing_accumulates(&self, runs: usize) {
         let me = std::process::id() as i32;
         let mounts = fs::read_to_string(format!("/proc/{me}/mountinfo")).unwrap_or_default();
         for _ in 0..runs {
-            let out = self.run(&[self.busybox.as_str(), "true"]);
-            check(out.code == 0, "`true` in a container exits 0", "exit code 0", out.summary(), "");
-            assert_no_cgroup_left_by(&out);
+            let out = self.run(&[self.busybox.as_str(), "cat", "/proc/self/cgroup"]);
+            let ran = "`cat /proc/self/cgroup` in a container exits 0";
+            check(out.code == 0, ran, "exit code 0", out.summary(), "");
+            assert_no_cgroup_left_by_its_command(&out);
         }
         let after = fs::read_to_string(format!("/proc/{me}/mountinfo")).unwrap_or_default();
         check(

@@ -10,8 +10,11 @@ use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 
 use crate::Step;
-use crate::kernel::cgroups::{pids_hierarchy, pids_max, read_cgroup_file, refused_forks};
-use crate::report::{block, check};
+use crate::kernel::cgroups::{
+    cgroup_among, cgroups_printed, pids_cgroup_of, pids_hierarchy, pids_max, read_cgroup_file,
+    refused_forks,
+};
+use crate::report::{block, check, fail};
 use crate::running::Output;
 use crate::timeouts::{container_timeout, slow_machine_note};
 
@@ -40,7 +43,8 @@ impl Step {
         check(
             (1..=18).contains(&started),
             "a shell inside starts at most 18 of 40 background sleeps (limit 20)",
-            "from 1 to 18 (20, less PID 1 and the shell)",
+            "from 1 to 18 (20, less PID 1 and the shell, and less any thread of theirs: \
+             threads count against pids.max too)",
             format!("{started} started\n{}", out.summary()),
             "the container's processes are not held at 20: is every one of them in the \
              container's cgroup? The child joins it (its PID into cgroup.procs) before it \
@@ -128,6 +132,37 @@ pub fn assert_cgroup_removed(cgroup: &Path) {
 #[track_caller]
 pub fn assert_no_cgroup_left_by(out: &Output) {
     let cgroup = pids_hierarchy().join(out.cgroup_name());
+    check(
+        !cgroup.exists(),
+        "a short container leaves no cgroup behind",
+        "no cgroup left",
+        format!("{} left", cgroup.display()),
+        CGROUP_LEFT,
+    );
+}
+
+/// The container that printed `out`, whose command was `cat /proc/self/cgroup`,
+/// has ended and left no cgroup where the kernel had put its command (pids
+/// hierarchy), whatever the program named it and wherever it made it. Nothing to
+/// check when that was this test process's own cgroup (steps 5 and 6 make none), or
+/// when a cgroup namespace of the container's own hides where it was.
+#[track_caller]
+pub fn assert_no_cgroup_left_by_its_command(out: &Output) {
+    let cgroups = cgroups_printed(&out.stdout);
+    let Some(cgroup) = cgroup_among(&cgroups, "pids") else {
+        fail(
+            "the command's /proc/self/cgroup shows its pids cgroup",
+            "a line for the hierarchy of the pids controller",
+            out.summary(),
+            "",
+        )
+    };
+    // In a cgroup namespace of the container's own, the path is relative to where it
+    // was made: `/`, or `/../…` when the container moved on after unsharing it.
+    let hidden = cgroup == pids_hierarchy() || cgroup.components().any(|c| c.as_os_str() == "..");
+    if hidden || cgroup == pids_cgroup_of(std::process::id() as i32) {
+        return;
+    }
     check(
         !cgroup.exists(),
         "a short container leaves no cgroup behind",

@@ -3,11 +3,14 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::thread;
+use std::time::{Duration, Instant};
 
 use procfs::process::Process;
 use procfs::{FromRead, ProcessCGroup, ProcessCGroups};
 
 use crate::kernel::mounts::{mount_point, mountinfo};
+use crate::timeouts::scaled;
 
 /// Where `controller` (`pids`, `memory`, `cpu`…) is mounted, read from the kernel:
 /// the first in /proc/self/mountinfo of a cgroup v1 hierarchy that has it among its
@@ -36,9 +39,17 @@ fn offers(root: &Path, controller: &str) -> bool {
 
 /// The cgroup directory of process `pid` in the hierarchy of `controller`.
 pub fn cgroup_of(pid: i32, controller: &str) -> PathBuf {
-    let (hierarchy, v2) = cgroup_hierarchy(controller);
     let cgroups = Process::new(pid).and_then(|process| process.cgroups());
     let cgroups = cgroups.map(|cgroups| cgroups.0).unwrap_or_default();
+    cgroup_among(&cgroups, controller).unwrap_or_else(|| {
+        panic!("process {pid}: no {controller} cgroup in /proc/{pid}/cgroup: {cgroups:?}")
+    })
+}
+
+/// The directory, in the hierarchy of `controller`, of the cgroup among `cgroups`
+/// (a process's, one a hierarchy) that is in that hierarchy.
+pub(crate) fn cgroup_among(cgroups: &[ProcessCGroup], controller: &str) -> Option<PathBuf> {
+    let (hierarchy, v2) = cgroup_hierarchy(controller);
     // cgroup v2's line has no controllers ("0::PATH"); each v1 hierarchy names its own.
     let found = cgroups.iter().find(|cgroup| {
         if v2 {
@@ -46,11 +57,8 @@ pub fn cgroup_of(pid: i32, controller: &str) -> PathBuf {
         } else {
             cgroup.controllers.iter().any(|c| c == controller)
         }
-    });
-    match found {
-        Some(cgroup) => hierarchy.join(cgroup.pathname.trim_start_matches('/')),
-        None => panic!("process {pid}: no {controller} cgroup in /proc/{pid}/cgroup: {cgroups:?}"),
-    }
+    })?;
+    Some(hierarchy.join(found.pathname.trim_start_matches('/')))
 }
 
 /// The cgroups a container printed (`cat /proc/self/cgroup` inside): one for each
@@ -82,6 +90,23 @@ pub fn read_cgroup_file(cgroup: &Path, file: &str) -> String {
         .unwrap_or_else(|err| panic!("read {}: {err}", path.display()))
         .trim()
         .into()
+}
+
+/// Wait (at most 5 s, scaled) until the kernel shows no process in `cgroup` (its
+/// `cgroup.procs` empty, or the cgroup gone); false if one stays. A container whose
+/// runtime was killed ends after it: its PID 1 gets its parent-death signal, and
+/// the rest of its PID namespace is killed with it, while the test goes on. Until
+/// then the kernel refuses to remove its cgroup (EBUSY).
+pub fn wait_until_empty(cgroup: &Path) -> bool {
+    let deadline = Instant::now() + scaled(Duration::from_secs(5));
+    let procs = || fs::read_to_string(cgroup.join("cgroup.procs")).unwrap_or_default();
+    while !procs().trim().is_empty() {
+        if Instant::now() >= deadline {
+            return false;
+        }
+        thread::sleep(Duration::from_millis(5));
+    }
+    true
 }
 
 /// `pids.max` of `cgroup`, trimmed; empty if it cannot be read.
