@@ -5,7 +5,7 @@
 //! they are this program's, not the contract's. (Its bad input is in bad_input.rs,
 //! 16 fork bombs at once in load.rs.)
 
-use harness::{FILTERS, FORTY_SLEEPS, read_cgroup_file, step};
+use harness::{FILTERS, FORTY_SLEEPS, read_cgroup_file, step, wait_until_empty};
 use nix::sys::signal::{SIGKILL, kill};
 use nix::unistd::Pid;
 
@@ -46,6 +46,9 @@ fn a_cgroup_left_by_a_killed_runtime_is_removed_by_the_next_run() {
     let cgroup = running.container_cgroup();
     let _ = kill(Pid::from_raw(running.pid()), SIGKILL);
     assert_eq!(running.finish().code, 128 + 9);
+    // The killed runtime's container ends after it (its PID 1 by its parent-death
+    // signal): until the kernel shows its cgroup empty, no run could remove it.
+    assert!(wait_until_empty(&cgroup), "{} still holds processes", cgroup.display());
     assert_eq!(step!().sh("exit 0").code, 0);
     assert!(!cgroup.exists(), "{} was left behind", cgroup.display());
 }
