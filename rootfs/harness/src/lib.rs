@@ -19,7 +19,8 @@
 //! those named `feature_*` check what step N adds, and fail against step N-1's
 //! program (`.ci/previous-step.sh`). `tests/ours.rs`, `tests/book.rs` and step 7's
 //! `bad_input.rs` and `load.rs` check this course's own program (its flags, its
-//! messages, its snapshots) and are left out of grading (`.ci/grade.sh`).
+//! messages, its snapshots) and are left out of grading (`.ci/grade.sh`). In each
+//! of them, `harness::step!()` is the step under test (its package and binary).
 //!
 //! A check that fails says so in one format, produced by [`fail`] and summed up by
 //! `.ci/grade.sh`: which check, what was expected, what the kernel showed, and a
@@ -33,7 +34,7 @@
 //!
 //! Where things are:
 //! - [`report`]: how a check fails ([`check`], [`fail`]) and the hints several share;
-//! - [`step`] and [`running`]: starting a container program ([`Step`]), watching it
+//! - [`mod@step`] and [`running`]: starting a container program ([`Step`]), watching it
 //!   while it runs ([`Running`]) and what it left ([`Output`]);
 //! - [`kernel`]: what the kernel shows of processes, namespaces, mounts, cgroups and
 //!   the hostname;
@@ -45,7 +46,7 @@
 //!   `tests/exercises.rs` share (not graded), in the same format;
 //! - [`book`]: what the book shows, produced by the tests (sessions, the isolation
 //!   matrix, the change from one step to the next);
-//! - [`workspace`]: the workspace and its steps, listed once ([`steps`]);
+//! - [`mod@workspace`]: the workspace and its steps, listed once ([`steps`]);
 //! - [`timeouts`]: every time limit, and `CONTAINER_TIMEOUT_SCALE`.
 
 pub mod book;
