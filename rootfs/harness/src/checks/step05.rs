@@ -1,13 +1,12 @@
 //! Step 5's graded checks: a root filesystem (chroot) and a proc of its own, and
 //! nothing left behind.
 
-use std::fs;
 use std::path::Path;
 use std::process::Command;
 
 use crate::checks::step07::assert_no_cgroup_left_by_its_command;
 use crate::fixtures::{ScratchRoot, dir_listing, rootfs};
-use crate::kernel::mounts::{detach, mounts_below, new_mounts};
+use crate::kernel::mounts::{detach, mount_table, mounts_below, new_mounts};
 use crate::kernel::processes::{listed_pids, own_files};
 use crate::report::check;
 use crate::running::Running;
@@ -116,19 +115,26 @@ impl Step {
     /// ends. The command, `cat /proc/self/cgroup`, says where that was.
     pub fn assert_nothing_accumulates(&self, runs: usize) {
         let me = std::process::id() as i32;
-        let mounts = fs::read_to_string(format!("/proc/{me}/mountinfo")).unwrap_or_default();
+        let mounts = mount_table(me);
         for _ in 0..runs {
             let out = self.run(&[self.busybox.as_str(), "cat", "/proc/self/cgroup"]);
             let ran = "`cat /proc/self/cgroup` in a container exits 0";
             check(out.code == 0, ran, "exit code 0", out.summary(), "");
             assert_no_cgroup_left_by_its_command(&out);
         }
-        let after = fs::read_to_string(format!("/proc/{me}/mountinfo")).unwrap_or_default();
+        let after = mount_table(me);
+        let changed = |from: &[String], to: &[String], sign: &str| -> Vec<String> {
+            to.iter()
+                .filter(|line| !from.contains(line))
+                .map(|line| format!("{sign} {line}"))
+                .collect()
+        };
+        let diff = [changed(&after, &mounts, "-"), changed(&mounts, &after, "+")].concat();
         check(
             after == mounts,
             &format!("{runs} containers in a row leave the host's mount table as it was"),
             "the same mount table after as before",
-            after,
+            format!("mounts gone (-) and new (+):\n{}", diff.join("\n")),
             "unmount what the container mounted when it ends (or keep its mounts in a mount \
              namespace of its own, step 6)",
         );

@@ -49,6 +49,35 @@ pub fn mount_points_printed(mountinfo: &str) -> Vec<PathBuf> {
     mounts.map(|mount| mount_point(&mount)).collect()
 }
 
+/// The mount table of process `pid`'s mount namespace, one line a mount in the
+/// kernel's order: its ID and parent's, device, root, mount point, options,
+/// propagation, type and source. Not its filesystem's own options: those belong to
+/// the filesystem, which other namespaces share, and any process on the machine
+/// may change them (a remount of /dev/shm with another size, say).
+pub(crate) fn mount_table(pid: i32) -> Vec<String> {
+    let line = |mount: &MountInfo| {
+        let mut options: Vec<String> = mount
+            .mount_options
+            .iter()
+            .map(|(name, value)| value.as_ref().map_or(name.clone(), |v| format!("{name}={v}")))
+            .collect();
+        options.sort();
+        format!(
+            "{} {} {} {} {} {} {:?} {} {}",
+            mount.mnt_id,
+            mount.pid,
+            mount.majmin,
+            mount.root,
+            mount.mount_point.display(),
+            options.join(","),
+            mount.opt_fields,
+            mount.fs_type,
+            mount.mount_source.as_deref().unwrap_or("none")
+        )
+    };
+    mountinfo(pid).iter().map(line).collect()
+}
+
 /// The mount points in `now` that were not in `before` (one of each there taken out).
 pub(crate) fn new_mounts(before: &[PathBuf], mut now: Vec<PathBuf>) -> Vec<PathBuf> {
     for old in before {
