@@ -28,7 +28,8 @@
 # .ci/mutants.sh: a wrong program cannot rename the host or mount over its /proc.
 #
 # Environment: CARGO_TARGET_DIR defaults to <repo>/target/exercises (kept between
-# runs); EXERCISES_TIMEOUT (seconds per test run, default 300); EXERCISES_KEEP=1 keeps
+# runs); EXERCISES_TIMEOUT (seconds per test run, default 300 times
+# CONTAINER_TIMEOUT_SCALE, which also gives the tests more time); EXERCISES_KEEP=1 keeps
 # the scratch copy and the logs (kept anyway when an exercise fails); EXERCISES_REV=HEAD
 # (or any commit) checks that commit instead of the working tree.
 set -euo pipefail
@@ -38,7 +39,7 @@ repo=$(git -C "$(dirname "$0")" rev-parse --show-toplevel)
 . "$repo/.ci/lib.sh"
 ci_name=exercises ci_keep=${EXERCISES_KEEP:-} ci_rev=${EXERCISES_REV:-}
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$repo/target/exercises}
-timeout_s=${EXERCISES_TIMEOUT:-300}
+timeout_s=${EXERCISES_TIMEOUT:-$(ci_scaled 300)}
 
 # The steps asked for: whole crate names, or their first part (`step05`).
 chosen=()

@@ -1,16 +1,29 @@
 # Shared by .ci/mutants.sh and .ci/exercises.sh (sourced, not run): a scratch copy
 # of the repository, cargo test in new mount and UTS namespaces, cleanup after each
-# run, and reading a cargo test log.
+# run, and reading a cargo test log. .ci/grade.sh and .ci/previous-step.sh source it
+# for the list of steps only.
 #
 # The script that sources this sets, before calling ci_setup:
 #   ci_name     its name, for messages ("mutants")
 #   ci_keep     1 to keep the scratch copy and the logs
 #   ci_rev      a commit to copy instead of the working tree (empty: the working tree)
-#   timeout_s   seconds per test run
+#   timeout_s   seconds per test run (ci_scaled multiplies a default by
+#               CONTAINER_TIMEOUT_SCALE)
 # and CARGO_TARGET_DIR (exported). ci_setup sets $repo, $scratch, $copy and $logs.
 
-# The step crates, in order.
-steps=(step01-exec step02-uts step03-reexec step04-pid step05-chroot-proc step06-mount-ns step07-cgroups)
+# The step crates, in order: the workspace's members named stepNN-*, listed once, in
+# its Cargo.toml (the harness reads the same list: harness::steps()).
+mapfile -t steps < <(sed -n 's/^[[:space:]]*"\(step[0-9][0-9]-[^"]*\)",\{0,1\}[[:space:]]*$/\1/p' \
+    "$(dirname "${BASH_SOURCE[0]}")/../Cargo.toml")
+
+# $1 seconds times CONTAINER_TIMEOUT_SCALE (a whole number, 1 when unset): the one
+# factor by which a slow machine raises every time limit, the tests' (the harness
+# reads it too) and the scripts'.
+ci_scaled() {
+    local scale=${CONTAINER_TIMEOUT_SCALE:-1}
+    [[ $scale =~ ^[1-9][0-9]*$ ]] || ci_fail "CONTAINER_TIMEOUT_SCALE=$scale: expected a whole number of at least 1"
+    echo $(($1 * scale))
+}
 
 ci_fail() {
     echo "$ci_name: $*" >&2
@@ -93,7 +106,7 @@ ci_copy_repo() {
 # from the registry stay built.
 forget_workspace_builds() {
     local crate
-    for crate in "${steps[@]}" rootfs book; do
+    for crate in "${steps[@]}" rootfs harness book; do
         rm -rf "$CARGO_TARGET_DIR"/debug/.fingerprint/"$crate"-*
     done
 }

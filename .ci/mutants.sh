@@ -31,7 +31,8 @@
 # the namespaces and the cleanup are shared with .ci/exercises.sh, in .ci/lib.sh.
 #
 # Environment: CARGO_TARGET_DIR defaults to <repo>/target/mutants (kept between runs,
-# so builds are incremental); MUTANTS_TIMEOUT (seconds per test run, default 300);
+# so builds are incremental); MUTANTS_TIMEOUT (seconds per test run, default 300 times
+# CONTAINER_TIMEOUT_SCALE, which also gives the tests more time);
 # MUTANTS_KEEP=1 keeps the scratch copy and the logs; MUTANTS_REV=HEAD (or any
 # commit) tests that commit instead of the working tree.
 set -euo pipefail
@@ -42,7 +43,7 @@ repo=$(git -C "$(dirname "$0")" rev-parse --show-toplevel)
 . "$repo/.ci/lib.sh"
 ci_name=mutants ci_keep=${MUTANTS_KEEP:-} ci_rev=${MUTANTS_REV:-}
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$repo/target/mutants}
-timeout_s=${MUTANTS_TIMEOUT:-300}
+timeout_s=${MUTANTS_TIMEOUT:-$(ci_scaled 300)}
 
 # ---------------------------------------------------------------------------
 # The mutants. `mutant CRATE "FEATURE REMOVED" OLD NEW [OLD NEW]...`: each OLD must

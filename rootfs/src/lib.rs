@@ -14,8 +14,6 @@
 mod busybox;
 mod elf;
 mod error;
-#[cfg(feature = "harness")]
-pub mod harness;
 mod lock;
 pub mod mountinfo;
 mod owner;

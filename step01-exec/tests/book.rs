@@ -2,14 +2,10 @@
 //! the change from the previous step, and a shell session in the container. They
 //! depend on this course's own code, so grading another program leaves them out.
 
-use rootfs::harness::{FILTERS, Step};
-
-fn step() -> Step {
-    Step::on_host_files(env!("CARGO_BIN_EXE_step01-exec"))
-}
+use harness::{FILTERS, step};
 
 #[test]
 fn a_session() {
-    let session = step().session(&["hostname", "whoami"]);
+    let session = step!().session(&["hostname", "whoami"]);
     insta::with_settings!({ filters => FILTERS.to_vec() }, { insta::assert_snapshot!(session) });
 }

@@ -5,11 +5,7 @@
 
 use std::collections::BTreeSet;
 
-use rootfs::harness::{Output, ScratchDir, Step, busybox};
-
-fn step() -> Step {
-    Step::on_host_files(env!("CARGO_BIN_EXE_step01-exec"))
-}
+use harness::{Output, ScratchDir, busybox, step};
 
 /// The current directory of the command, as the kernel shows it: `run OPTIONS
 /// busybox readlink /proc/self/cwd` (readlink is the command itself).
@@ -17,7 +13,7 @@ fn cwd_of_command(options: &[&str]) -> Output {
     let bb = busybox();
     let mut args: Vec<&str> = options.to_vec();
     args.extend([bb.as_str(), "readlink", "/proc/self/cwd"]);
-    step().run(&args)
+    step!().run(&args)
 }
 
 #[test]
@@ -78,7 +74,7 @@ fn clean_environment() {
     assert!(!ours.is_empty(), "this test needs a variable besides {KEPT:?} in its environment");
 
     // cat is the command: it prints the environment the kernel handed to it.
-    let out = step().run(&[busybox().as_str(), "cat", "/proc/self/environ"]);
+    let out = step!().run(&[busybox().as_str(), "cat", "/proc/self/environ"]);
     assert_eq!(out.code, 0, "the command failed: {out:?}");
     let inside: BTreeSet<String> = out
         .stdout

@@ -5,31 +5,28 @@
 
 use std::path::Path;
 
-use rootfs::harness::{Step, assert_isolation_row_in_the_book, current_hostname, dir_listing};
-
-fn step() -> Step {
-    Step::on_host_files(env!("CARGO_BIN_EXE_step01-exec"))
-}
+use harness::{current_hostname, dir_listing, step};
 
 #[test]
 fn isolation_matrix_row() {
-    let row = step().isolation_row("1 `step01-exec`");
+    let step = step!();
+    let row = step.isolation_row();
     insta::assert_snapshot!(row);
-    assert_isolation_row_in_the_book("step01-exec");
+    step.assert_isolation_row_in_the_book();
 }
 
 #[test]
 fn hostname_is_the_hosts() {
-    assert_eq!(step().hostname(), current_hostname());
+    assert_eq!(step!().hostname(), current_hostname());
 }
 
 #[test]
 fn ps_lists_the_hosts_processes() {
-    assert!(step().sees_host_processes());
+    assert!(step!().sees_host_processes());
 }
 
 #[test]
 fn files_are_the_hosts() {
-    let inside = step().sh("ls -1A /").stdout;
+    let inside = step!().sh("ls -1A /").stdout;
     assert_eq!(inside.lines().collect::<Vec<_>>(), dir_listing(Path::new("/")));
 }

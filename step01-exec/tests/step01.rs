@@ -8,12 +8,6 @@
 //! so none of its tests is marked `feature_*`; from step 2 on, those so named check
 //! what the step adds. What step 1 leaves to the host is in tests/ours.rs.
 
-use rootfs::harness::Step;
-
-fn step() -> Step {
-    Step::on_host_files(env!("CARGO_BIN_EXE_step01-exec"))
-}
-
 // Step 1's checks, which every later step runs again: they are written once, in the
 // harness (`graded_checks_up_to_step!`), as #[test] functions named after what they prove.
-rootfs::graded_checks_up_to_step!(1);
+harness::graded_checks_up_to_step!(1);

@@ -6,21 +6,17 @@
 use std::fs;
 use std::process::Command;
 
-use rootfs::harness::{Step, assert_host_hostname_kept, busybox};
-
-fn step() -> Step {
-    Step::on_host_files(env!("CARGO_BIN_EXE_step02-uts"))
-}
+use harness::{assert_host_hostname_kept, busybox, step};
 
 #[test]
 fn hostname_flag() {
-    step().assert_hostname_flag(
+    step!().assert_hostname_flag(
         "an option in `Target`, and nix::unistd::sethostname in `run`, after unshare",
     );
 
     // The kernel takes at most 64 bytes (HOST_NAME_MAX).
     let long = "x".repeat(65);
-    let out = step().run(&["--hostname", &long, &busybox(), "hostname"]);
+    let out = step!().run(&["--hostname", &long, &busybox(), "hostname"]);
     assert_eq!(
         out.code, 125,
         "a 65-byte hostname, which sethostname refuses: expected exit code 125 with one line \
@@ -65,7 +61,7 @@ impl Drop for HostQueue {
 
 #[test]
 fn ipc_namespace() {
-    step().assert_exactly_these_namespaces_new(
+    step!().assert_exactly_these_namespaces_new(
         &["--ipc", "private"],
         &["ipc", "uts"],
         "a value enum option `--ipc host|private`; with `private`, add \
@@ -76,14 +72,14 @@ fn ipc_namespace() {
     let queue = HostQueue::new();
     let host = fs::read_to_string("/proc/sysvipc/msg").unwrap_or_default();
     assert!(queue.listed_in(&host), "the host does not list its own queue {}:\n{host}", queue.id);
-    let out = step().run(&["--ipc", "private", &busybox(), "cat", "/proc/sysvipc/msg"]);
+    let out = step!().run(&["--ipc", "private", &busybox(), "cat", "/proc/sysvipc/msg"]);
     assert!(
         out.code == 0 && !queue.listed_in(&out.stdout),
         "the container sees the host's message queue {} in /proc/sysvipc/msg:\n{}",
         queue.id,
         out.stdout
     );
-    let out = step().run(&[&busybox(), "cat", "/proc/sysvipc/msg"]);
+    let out = step!().run(&[&busybox(), "cat", "/proc/sysvipc/msg"]);
     assert!(
         queue.listed_in(&out.stdout),
         "without --ipc, the container should share the host's IPC namespace and see queue {}:\n{}",

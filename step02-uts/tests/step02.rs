@@ -5,21 +5,17 @@
 //! step02`, or `.ci/grade.sh /path/to/it 2`. Tests named `feature_*` check what this
 //! step adds, and fail against step 1's program; the others are step 1's, again.
 
-use rootfs::harness::Step;
-
-fn step() -> Step {
-    Step::on_host_files(env!("CARGO_BIN_EXE_step02-uts"))
-}
+use harness::step;
 
 #[test]
 fn feature_uts_namespace_is_new() {
-    step().assert_namespaces_new(&["uts"]);
+    step!().assert_namespaces_new(&["uts"]);
 }
 
 #[test]
 fn feature_hostname_changed_inside_stays_inside() {
-    step().assert_hostname_change_stays_inside();
+    step!().assert_hostname_change_stays_inside();
 }
 
 // The checks of steps 1 to 1, which step 2 must still pass.
-rootfs::graded_checks_up_to_step!(1);
+harness::graded_checks_up_to_step!(1);

@@ -5,19 +5,15 @@
 
 use std::fs;
 
-use rootfs::harness::{Step, assert_host_hostname_kept, busybox};
-
-fn step() -> Step {
-    Step::on_host_files(env!("CARGO_BIN_EXE_step03-reexec"))
-}
+use harness::{assert_host_hostname_kept, busybox, step};
 
 #[test]
 fn hostname_flag() {
-    step().assert_hostname_flag(
+    step!().assert_hostname_flag(
         "`run` reads the option, `child` sets the hostname: pass it on the child's command \
          line, `child --hostname NAME CMD...`",
     );
-    let out = step().run(&[&busybox(), "hostname"]);
+    let out = step!().run(&[&busybox(), "hostname"]);
     assert_eq!(
         out.stdout.trim(),
         "container",
@@ -35,7 +31,7 @@ fn interfaces(dev: &str) -> Vec<String> {
 
 #[test]
 fn network_none() {
-    let out = step().run(&["--network", "none", &busybox(), "cat", "/proc/net/dev"]);
+    let out = step!().run(&["--network", "none", &busybox(), "cat", "/proc/net/dev"]);
     assert_eq!(
         out.code,
         0,
@@ -53,7 +49,7 @@ fn network_none() {
          unshare call in `run`"
     );
 
-    step().assert_exactly_these_namespaces_new(
+    step!().assert_exactly_these_namespaces_new(
         &["--network", "none"],
         &["net", "uts"],
         "with --network none, only the network namespace is new besides the UTS one: \

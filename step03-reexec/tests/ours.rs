@@ -3,15 +3,12 @@
 //! the hostname to `container` and isolates nothing else yet. Not graded: another
 //! program may isolate more.
 
-use rootfs::harness::{Step, assert_isolation_row_in_the_book};
-
-fn step() -> Step {
-    Step::on_host_files(env!("CARGO_BIN_EXE_step03-reexec"))
-}
+use harness::step;
 
 #[test]
 fn isolation_matrix_row() {
-    let row = step().isolation_row("3 `step03-reexec`");
+    let step = step!();
+    let row = step.isolation_row();
     insta::assert_snapshot!(row);
-    assert_isolation_row_in_the_book("step03-reexec");
+    step.assert_isolation_row_in_the_book();
 }

@@ -6,16 +6,12 @@
 //! --test step03`, or `.ci/grade.sh /path/to/it 3`. Tests named `feature_*` check what
 //! this step adds, and fail against step 2's program; the others are earlier steps'.
 
-use rootfs::harness::Step;
-
-fn step() -> Step {
-    Step::on_host_files(env!("CARGO_BIN_EXE_step03-reexec"))
-}
+use harness::step;
 
 #[test]
 fn feature_hostname_is_container_from_the_start() {
-    step().assert_hostname_is_container();
+    step!().assert_hostname_is_container();
 }
 
 // The checks of steps 1 to 2, which step 3 must still pass.
-rootfs::graded_checks_up_to_step!(2);
+harness::graded_checks_up_to_step!(2);

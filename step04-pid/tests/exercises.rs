@@ -3,21 +3,16 @@
 //!
 //!     cargo test -p step04-pid --test exercises -- NAME
 
-use std::path::Path;
 use std::thread;
 use std::time::{Duration, Instant};
 
+use harness::{busybox, descendants, exists, scaled, step};
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
-use rootfs::harness::{Step, busybox, descendants};
-
-fn step() -> Step {
-    Step::on_host_files(env!("CARGO_BIN_EXE_step04-pid"))
-}
 
 #[test]
 fn nspid() {
-    let mut running = step().start_sh("echo ready; read x");
+    let mut running = step!().start_sh("echo ready; read x");
     running.wait_for_line("ready");
     let init = running.container_init();
     let out = running.finish();
@@ -45,7 +40,7 @@ fn forward_usr_signals() {
             let n = signal as i32;
             let name = &signal.as_str()[3..];
             let mut running =
-                step().start_sh(&format!("trap 'exit {n}' {name}; echo ready; sleep 5 & wait"));
+                step!().start_sh(&format!("trap 'exit {n}' {name}; echo ready; sleep 5 & wait"));
             running.wait_for_line("ready");
             let (target, who) = if to_init {
                 (running.container_init(), "the container's PID 1")
@@ -70,7 +65,7 @@ fn forward_usr_signals() {
 #[test]
 fn timeout_flag() {
     let bb = busybox();
-    let out = step().run(&["--timeout", "5", &bb, "true"]);
+    let out = step!().run(&["--timeout", "5", &bb, "true"]);
     assert_eq!(
         out.code,
         0,
@@ -82,13 +77,13 @@ fn timeout_flag() {
 
     let start = Instant::now();
     let mut running =
-        step().start(&["--timeout", "1", &bb, "sh", "-c", "sleep 20 & echo ready; wait"]);
+        step!().start(&["--timeout", "1", &bb, "sh", "-c", "sleep 20 & echo ready; wait"]);
     running.wait_for_line("ready");
     let container = descendants(running.pid());
     let out = running.finish();
     let took = start.elapsed();
     assert!(
-        took < Duration::from_secs(10) && out.code == 128 + 9,
+        took < scaled(Duration::from_secs(10)) && out.code == 128 + 9,
         "`run --timeout 1` of a command that sleeps 20 s should end after about 1 s with exit \
          code 137 (SIGKILL); it took {took:?} and exited {}\nstderr: {}\nhint: alarm() sends \
          SIGALRM: let `supervise` in `run` receive it, and kill the container's PID 1",
@@ -96,14 +91,8 @@ fn timeout_flag() {
         out.stderr.trim()
     );
     // The kernel kills every process of a PID namespace whose PID 1 dies.
-    let deadline = Instant::now() + Duration::from_secs(5);
-    let alive = || {
-        container
-            .iter()
-            .copied()
-            .filter(|pid| Path::new(&format!("/proc/{pid}")).exists())
-            .collect::<Vec<_>>()
-    };
+    let deadline = Instant::now() + scaled(Duration::from_secs(5));
+    let alive = || container.iter().copied().filter(|pid| exists(*pid)).collect::<Vec<_>>();
     while !alive().is_empty() && Instant::now() < deadline {
         thread::sleep(Duration::from_millis(10));
     }

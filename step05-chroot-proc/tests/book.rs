@@ -2,20 +2,16 @@
 //! the change from the previous step, and a shell session in the container. They
 //! depend on this course's own code, so grading another program leaves them out.
 
-use rootfs::harness::{FILTERS, Step, change, serial};
-
-fn step() -> Step {
-    Step::in_rootfs(env!("CARGO_BIN_EXE_step05-chroot-proc"))
-}
+use harness::{FILTERS, change, serial, step};
 
 #[test]
 fn the_change_from_step_4() {
-    insta::assert_snapshot!(change("step04-pid", "step05-chroot-proc"));
+    insta::assert_snapshot!(change(env!("CARGO_PKG_NAME")));
 }
 
 #[test]
 fn a_session() {
     let _serial = serial();
-    let session = step().session(&["hostname", "ls /", "echo $$", "ps"]);
+    let session = step!().session(&["hostname", "ls /", "echo $$", "ps"]);
     insta::with_settings!({ filters => FILTERS.to_vec() }, { insta::assert_snapshot!(session) });
 }

@@ -5,13 +5,9 @@
 
 use std::fs;
 
+use harness::{HostMounts, assert_option_accepted, rootfs, serial, step};
 use nix::fcntl::{OFlag, open};
 use nix::sys::stat::Mode;
-use rootfs::harness::{HostMounts, Step, assert_option_accepted, rootfs, serial};
-
-fn step() -> Step {
-    Step::in_rootfs(env!("CARGO_BIN_EXE_step05-chroot-proc"))
-}
 
 #[test]
 fn tmpfs_on_tmp() {
@@ -20,7 +16,7 @@ fn tmpfs_on_tmp() {
     let name = format!("tmpfs-on-tmp-{}", std::process::id());
     let on_host = rootfs().join("tmp").join(&name);
     let script = format!("grep ' /tmp ' /proc/mounts; echo inside > /tmp/{name}");
-    let out = step().run(&["--tmpfs", "/tmp", "/bin/sh", "-c", &script]);
+    let out = step!().run(&["--tmpfs", "/tmp", "/bin/sh", "-c", &script]);
     // Whatever happened, leave the root filesystem as it was.
     let written_on_host = fs::remove_file(&on_host).is_ok();
     assert_option_accepted(&out, "--tmpfs");
@@ -53,7 +49,7 @@ fn close_inherited_fds() {
     // every process this test starts inherits it while `leaked` is open.
     let leaked = open("/dev/null", OFlag::O_RDONLY, Mode::empty())
         .unwrap_or_else(|err| panic!("open /dev/null: {err}"));
-    let out = step().run(&["/bin/ls", "/proc/self/fd"]);
+    let out = step!().run(&["/bin/ls", "/proc/self/fd"]);
     drop(leaked);
     assert_eq!(out.code, 0, "the container failed: {out:?}");
     let fds: Vec<&str> = out.stdout.lines().collect();

@@ -6,42 +6,34 @@
 //!
 //! Every test holds `serial()`: step 5 containers share the host's mount table.
 
-use rootfs::harness::{
-    FILTERS, FirstUse, SharedMountHost, Step, assert_isolation_row_in_the_book, mounts_below,
-    rootfs, serial,
-};
-
-const BIN: &str = env!("CARGO_BIN_EXE_step05-chroot-proc");
-
-fn step() -> Step {
-    Step::in_rootfs(BIN)
-}
+use harness::{FILTERS, FirstUse, SharedMountHost, mounts_below, rootfs, serial, step};
 
 #[test]
 fn isolation_matrix_row() {
     let _serial = serial();
-    let row = step().isolation_row("5 `step05-chroot-proc`");
+    let step = step!();
+    let row = step.isolation_row();
     insta::assert_snapshot!(row);
-    assert_isolation_row_in_the_book("step05-chroot-proc");
+    step.assert_isolation_row_in_the_book();
 }
 
 #[test]
 fn the_first_run_builds_the_root_filesystem() {
     let _serial = serial();
     let _first_use = FirstUse::start();
-    step().assert_courses_tree_by_default(&["hostname"]);
+    step!().assert_courses_tree_by_default(&["hostname"]);
 }
 
 #[test]
 fn the_rootfs_flag_picks_the_root_filesystem() {
     let _serial = serial();
-    step().assert_rootfs_flag_picks_the_root_filesystem();
+    step!().assert_rootfs_flag_picks_the_root_filesystem();
 }
 
 #[test]
 fn ps_shows_our_child_as_pid_1() {
     let _serial = serial();
-    let ps = step().run(&["ps"]).stdout;
+    let ps = step!().run(&["ps"]).stdout;
     insta::with_settings!({ filters => FILTERS.to_vec() }, { insta::assert_snapshot!(ps) });
 }
 
@@ -49,7 +41,7 @@ fn ps_shows_our_child_as_pid_1() {
 fn proc_mount_shows_on_a_shared_host_too() {
     let _serial = serial();
     let host = SharedMountHost::start();
-    let mut running = step().start_sh_in(&host, "echo ready; read x");
+    let mut running = step!().start_sh_in(&host, "echo ready; read x");
     running.wait_for_line("ready");
     assert_eq!(host.mounts_below(&rootfs()), vec![rootfs().join("proc")]);
     running.finish();
@@ -59,14 +51,14 @@ fn proc_mount_shows_on_a_shared_host_too() {
 #[test]
 fn only_stdin_stdout_and_stderr_are_open() {
     let _serial = serial();
-    step().assert_only_stdio_open();
+    step!().assert_only_stdio_open();
 }
 
 #[test]
 fn proc_mount_shows_on_the_host_while_running_and_is_gone_after() {
     let _serial = serial();
     let me = std::process::id() as i32;
-    let mut running = step().start_sh("echo ready; read x");
+    let mut running = step!().start_sh("echo ready; read x");
     running.wait_for_line("ready");
     assert_eq!(mounts_below(me, &rootfs()), vec![rootfs().join("proc")]);
     running.finish();

@@ -12,33 +12,29 @@
 //! Every test holds `serial()`: step 5 containers share the host's mount table,
 //! so a second container's proc would cover the first one's /proc.
 
-use rootfs::harness::{Step, serial};
-
-fn step() -> Step {
-    Step::in_rootfs(env!("CARGO_BIN_EXE_step05-chroot-proc"))
-}
+use harness::{serial, step};
 
 #[test]
 fn feature_ls_shows_the_busybox_tree() {
     let _serial = serial();
-    step().assert_root_is_the_rootfs();
+    step!().assert_root_is_the_rootfs();
 }
 
 #[test]
 fn feature_ps_shows_only_the_container() {
     let _serial = serial();
-    step().assert_ps_shows_only_the_container();
+    step!().assert_ps_shows_only_the_container();
 }
 
 #[test]
 fn feature_the_root_is_the_directory_container_rootfs_names() {
     let _serial = serial();
-    step().assert_rootfs_from_the_environment();
+    step!().assert_rootfs_from_the_environment();
 }
 
 // What a container with a root filesystem of its own must not leave behind (step 4's
 // program passes these too).
-rootfs::nothing_left_behind_checks!(let _serial = serial());
+harness::nothing_left_behind_checks!(let _serial = serial());
 
 // The checks of steps 1 to 4, which step 5 must still pass.
-rootfs::graded_checks_up_to_step!(4, let _serial = serial());
+harness::graded_checks_up_to_step!(4, let _serial = serial());

@@ -2,35 +2,22 @@
 //! fails until its exercise is solved: `cargo test -p step06-mount-ns --test exercises`.
 
 use std::fs;
-use std::path::PathBuf;
+use std::path::Path;
 
-use rootfs::harness::{HostMounts, Step, assert_option_accepted, rootfs};
-
-fn step() -> Step {
-    Step::in_rootfs(env!("CARGO_BIN_EXE_step06-mount-ns"))
-}
-
-/// Files and directories a test made, removed when it ends, even when it fails.
-struct Remove(Vec<PathBuf>);
-
-impl Drop for Remove {
-    fn drop(&mut self) {
-        for path in &self.0 {
-            let _ = fs::remove_file(path).or_else(|_| fs::remove_dir_all(path));
-        }
-    }
-}
+use harness::{
+    HostMounts, ScratchDir, TestFiles, assert_option_accepted, mount_points_printed, rootfs, step,
+};
 
 #[test]
 fn read_only_root() {
     let host = HostMounts::now();
     let name = format!("read-only-root-{}", std::process::id());
-    let _remove = Remove(vec![rootfs().join(&name)]);
+    let _files = TestFiles::at([rootfs().join(&name)]);
     let script = format!(
         "if touch /{name} 2>/dev/null; then echo written; else echo refused; fi; \
          grep '^[^ ]* / ' /proc/mounts"
     );
-    let out = step().run(&["--read-only", "/bin/sh", "-c", &script]);
+    let out = step!().run(&["--read-only", "/bin/sh", "-c", &script]);
     assert_option_accepted(&out, "--read-only");
     assert_eq!(out.code, 0, "the container failed: {out:?}");
     let mut lines = out.stdout.lines();
@@ -54,19 +41,19 @@ fn read_only_root() {
 fn volume() {
     let host = HostMounts::now();
     let me = std::process::id();
-    let host_dir = std::env::temp_dir().join(format!("volume-exercise-{me}"));
+    let scratch = ScratchDir::new("volume-exercise");
+    let host_dir = scratch.path();
     let (from_host, from_container) = (format!("from-host-{me}"), format!("from-container-{me}"));
-    let _remove = Remove(vec![host_dir.clone(), rootfs().join("tmp").join(&from_container)]);
-    fs::create_dir(&host_dir).unwrap_or_else(|err| panic!("mkdir {}: {err}", host_dir.display()));
+    let _files = TestFiles::at([rootfs().join("tmp").join(&from_container)]);
     fs::write(host_dir.join(&from_host), "written on the host\n")
         .unwrap_or_else(|err| panic!("write in {}: {err}", host_dir.display()));
     let spec = format!("{}:/tmp", host_dir.display());
 
-    assert_option_accepted(&step().run(&["--volume", &spec, "/bin/true"]), "--volume");
+    assert_option_accepted(&step!().run(&["--volume", &spec, "/bin/true"]), "--volume");
     let script = format!(
         "cat /tmp/{from_host}; echo written inside > /tmp/{from_container}; echo ready; read x; true"
     );
-    let mut running = step().start(&["--volume", &spec, "/bin/sh", "-c", &script]);
+    let mut running = step!().start(&["--volume", &spec, "/bin/sh", "-c", &script]);
     running.wait_for_line("ready");
     let leaked = host.added();
     let out = running.finish();
@@ -99,7 +86,7 @@ fn pivot_root() {
     let script = format!(
         "ls -di /; echo --; {escape} /bin/ls -di /; echo --; {escape} /bin/cat /proc/self/mountinfo"
     );
-    let out = step().sh(&script);
+    let out = step!().sh(&script);
     let parts: Vec<&str> = out.stdout.split("--\n").collect();
     let [inside, escaped, mountinfo] = parts[..] else {
         panic!("the container's script did not run to its end: {out:?}")
@@ -115,10 +102,10 @@ fn pivot_root() {
         inode(inside),
         out.stderr.trim()
     );
-    let points: Vec<&str> = mountinfo.lines().filter_map(|line| line.split(' ').nth(4)).collect();
+    let points = mount_points_printed(mountinfo);
     assert_eq!(
         points,
-        ["/", "/proc"],
+        [Path::new("/"), Path::new("/proc")],
         "expected the container's mount namespace to hold its own two mounts, / and /proc; \
          it holds {} mounts: {points:?}\n\
          hint: after pivot_root, unmount the old root with umount2(MNT_DETACH)",

@@ -6,26 +6,22 @@
 //! --test step06`, or `.ci/grade.sh /path/to/it 6`. Tests named `feature_*` check what
 //! this step adds, and fail against step 5's program; the others are earlier steps'.
 
-use rootfs::harness::Step;
-
-fn step() -> Step {
-    Step::in_rootfs(env!("CARGO_BIN_EXE_step06-mount-ns"))
-}
+use harness::step;
 
 #[test]
 fn feature_mount_namespace_is_new() {
-    step().assert_namespaces_new(&["mnt"]);
+    step!().assert_namespaces_new(&["mnt"]);
 }
 
 #[test]
 fn feature_proc_mount_never_reaches_this_host() {
-    step().assert_mounts_stay_inside();
+    step!().assert_mounts_stay_inside();
 }
 
 #[test]
 fn feature_proc_mount_never_reaches_a_shared_host() {
-    step().assert_mounts_stay_inside_a_shared_host();
+    step!().assert_mounts_stay_inside_a_shared_host();
 }
 
 // The checks of steps 1 to 5, which step 6 must still pass.
-rootfs::graded_checks_up_to_step!(5);
+harness::graded_checks_up_to_step!(5);

@@ -6,22 +6,17 @@
 //! another program (.ci/grade.sh) leaves them out.
 
 use std::ffi::OsStr;
-use std::fs;
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 use std::process::Command;
 
-use rootfs::harness::{Output, ScratchDir, Step, assert_no_cgroup_left_by, rootfs};
+use harness::{Output, ScratchDir, ScratchRoot, assert_no_cgroup_left_by, rootfs, step};
 
 const BIN: &str = env!("CARGO_BIN_EXE_step07-cgroups");
 
-fn step() -> Step {
-    Step::in_rootfs(BIN)
-}
-
 /// Runs `run ARGS...` and checks the exit code, stderr, and that no cgroup is left.
 fn expect<S: AsRef<OsStr>>(args: &[S], code: i32) -> Output {
-    let out = step().run(args);
+    let out = step!().run(args);
     assert_eq!(out.code, code, "{out:?}");
     assert!(!out.stderr.contains("panicked"), "{out:?}");
     if code != 0 && code != 2 {
@@ -29,27 +24,6 @@ fn expect<S: AsRef<OsStr>>(args: &[S], code: i32) -> Output {
     }
     assert_no_cgroup_left_by(&out);
     out
-}
-
-/// A scratch root filesystem with just `/proc` and the given files, removed on drop.
-struct ScratchRoot(ScratchDir);
-
-impl ScratchRoot {
-    fn new(name: &str, files: &[(&str, &Path)]) -> ScratchRoot {
-        let scratch = ScratchDir::new(&format!("bad-input-{name}"));
-        let dir = scratch.path();
-        fs::create_dir_all(dir.join("proc")).expect("mkdir scratch root");
-        for (inside, from) in files {
-            let to = dir.join(inside);
-            fs::create_dir_all(to.parent().expect("a parent")).expect("mkdir");
-            fs::copy(from, &to).expect("copy into scratch root");
-        }
-        ScratchRoot(scratch)
-    }
-
-    fn arg(&self) -> String {
-        self.0.path().display().to_string()
-    }
 }
 
 #[test]
@@ -80,8 +54,9 @@ fn a_file_without_the_execute_bit() {
 #[test]
 fn a_dynamically_linked_program_whose_loader_is_missing() {
     // The host's `true` is dynamically linked; the scratch root has no loader.
-    let root = ScratchRoot::new("dynamic", &[("bin/true", Path::new("/bin/true"))]);
-    let out = expect(&["--rootfs", &root.arg(), "/bin/true"], 126);
+    let root =
+        ScratchRoot::with_files("bad-input-dynamic", &[("bin/true", Path::new("/bin/true"))]);
+    let out = expect(&["--rootfs", &root.path().display().to_string(), "/bin/true"], 126);
     assert!(out.stderr.contains("loader"), "the message should explain the loader: {out:?}");
 }
 
@@ -103,8 +78,8 @@ fn rootfs_empty() {
 
 #[test]
 fn rootfs_without_bin_sh() {
-    let root = ScratchRoot::new("nosh", &[]);
-    expect(&["--rootfs", &root.arg(), "/bin/sh"], 127);
+    let root = ScratchRoot::with_files("bad-input-nosh", &[]);
+    expect(&["--rootfs", &root.path().display().to_string(), "/bin/sh"], 127);
 }
 
 #[test]
@@ -137,17 +112,17 @@ fn non_utf8_arguments_pass_through() {
 
 #[test]
 fn hyphens_after_the_command_are_the_commands() {
-    let out = step().run(&["echo", "--pids-max", "-n", "--rootfs"]);
+    let out = step!().run(&["echo", "--pids-max", "-n", "--rootfs"]);
     assert_eq!((out.code, out.stdout.as_str()), (0, "--pids-max -n --rootfs\n"));
 }
 
 #[test]
 fn not_root() {
     // A copy any user can run (the build directory may not be readable to nobody).
-    let copy = ScratchRoot::new("notroot", &[("step07", Path::new(BIN))]);
+    let copy = ScratchRoot::with_files("bad-input-notroot", &[("step07", Path::new(BIN))]);
     let out = Command::new("setpriv")
         .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
-        .arg(copy.0.path().join("step07"))
+        .arg(copy.path().join("step07"))
         .args(["run", "true"])
         .output()
         .expect("setpriv (util-linux)");

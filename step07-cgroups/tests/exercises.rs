@@ -4,14 +4,10 @@
 use std::fs;
 use std::path::PathBuf;
 
-use rootfs::harness::{
-    Output, Step, assert_option_accepted, cgroup_hierarchy, cgroup_of, pids_hierarchy,
-    read_cgroup_file,
+use harness::{
+    Output, assert_option_accepted, cgroup_hierarchy, cgroup_of, cgroups_printed,
+    host_namespace_link, pids_hierarchy, read_cgroup_file, step,
 };
-
-fn step() -> Step {
-    Step::in_rootfs(env!("CARGO_BIN_EXE_step07-cgroups"))
-}
 
 /// Once a container has ended, none of its cgroups is left: not `seen` (where the
 /// test found its PID 1), nor one named after its `run` in the hierarchy of pids or
@@ -34,21 +30,22 @@ fn assert_no_cgroup_left(out: &Output, seen: &[PathBuf], controllers: &[&str]) {
 #[test]
 fn cgroup_namespace() {
     let script = "cat /proc/self/cgroup; echo --; readlink /proc/self/ns/cgroup";
-    let out = step().run(&["--cgroupns", "/bin/sh", "-c", script]);
+    let out = step!().run(&["--cgroupns", "/bin/sh", "-c", script]);
     assert_option_accepted(&out, "--cgroupns");
     assert_eq!(out.code, 0, "the container failed: {out:?}");
     let (cgroups, namespace) = out.stdout.split_once("--\n").unwrap_or_default();
-    let host_paths: Vec<&str> = cgroups.lines().filter(|line| !line.ends_with(":/")).collect();
+    let cgroups = cgroups_printed(cgroups);
+    let host_paths: Vec<&str> =
+        cgroups.iter().map(|cgroup| cgroup.pathname.as_str()).filter(|path| *path != "/").collect();
     assert!(
         !cgroups.is_empty() && host_paths.is_empty(),
         "expected every line of /proc/self/cgroup inside to end in `:/`; these show where the \
          host put the container: {host_paths:?}\n\
          hint: unshare(CLONE_NEWCGROUP) in `child`, after it has joined its cgroup"
     );
-    let ours = fs::read_link("/proc/self/ns/cgroup").unwrap_or_default();
     assert_ne!(
         namespace.trim(),
-        ours.to_string_lossy(),
+        host_namespace_link("cgroup"),
         "the container's cgroup namespace is the host's"
     );
     assert_no_cgroup_left(&out, &[], &[]);
@@ -57,11 +54,12 @@ fn cgroup_namespace() {
 #[test]
 fn memory_max() {
     const LIMIT: &str = "16777216"; // 16 MiB
-    let probe = step().run(&["--memory-max", LIMIT, "/bin/true"]);
+    let probe = step!().run(&["--memory-max", LIMIT, "/bin/true"]);
     assert_option_accepted(&probe, "--memory-max");
     assert_eq!(probe.code, 0, "the container failed: {probe:?}");
 
-    let mut running = step().start(&["--memory-max", LIMIT, "/bin/sh", "-c", "echo ready; read x"]);
+    let mut running =
+        step!().start(&["--memory-max", LIMIT, "/bin/sh", "-c", "echo ready; read x"]);
     running.wait_for_line("ready");
     let cgroup = cgroup_of(running.container_init(), "memory");
     let (_, v2) = cgroup_hierarchy("memory");
@@ -80,7 +78,7 @@ fn memory_max() {
 
     // dd's buffer is 64 MiB, and reading /dev/zero into it touches every page of it.
     let args = ["--memory-max", LIMIT, "/bin/dd", "if=/dev/zero", "of=/dev/null", "bs=64M"];
-    let out = step().run(&[&args[..], &["count=1"]].concat());
+    let out = step!().run(&[&args[..], &["count=1"]].concat());
     assert_eq!(
         out.code,
         128 + 9,
@@ -92,13 +90,13 @@ fn memory_max() {
 
 #[test]
 fn cpu_max() {
-    let probe = step().run(&["--cpus", "0.1", "/bin/true"]);
+    let probe = step!().run(&["--cpus", "0.1", "/bin/true"]);
     assert_option_accepted(&probe, "--cpus");
     assert_eq!(probe.code, 0, "the container failed: {probe:?}");
 
     // A busy loop for one second, under a tenth of a CPU: throttled in each period.
     let script = "timeout 1 sh -c 'while :; do :; done'; echo done; read x";
-    let mut running = step().start(&["--cpus", "0.1", "/bin/sh", "-c", script]);
+    let mut running = step!().start(&["--cpus", "0.1", "/bin/sh", "-c", script]);
     running.wait_for_line("done");
     let cgroup = cgroup_of(running.container_init(), "cpu");
     let (_, v2) = cgroup_hierarchy("cpu");

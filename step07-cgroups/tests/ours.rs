@@ -5,41 +5,34 @@
 //! they are this program's, not the contract's. (Its bad input is in bad_input.rs,
 //! 16 fork bombs at once in load.rs.)
 
+use harness::{FILTERS, FORTY_SLEEPS, read_cgroup_file, step, wait_until_empty};
 use nix::sys::signal::{SIGKILL, kill};
 use nix::unistd::Pid;
-use rootfs::harness::{
-    FILTERS, FORTY_SLEEPS, Step, assert_isolation_row_in_the_book, read_cgroup_file,
-};
-
-const BIN: &str = env!("CARGO_BIN_EXE_step07-cgroups");
-
-fn step() -> Step {
-    Step::in_rootfs(BIN)
-}
 
 #[test]
 fn isolation_matrix_row() {
-    let row = step().isolation_row("7 `step07-cgroups`");
+    let step = step!();
+    let row = step.isolation_row();
     insta::assert_snapshot!(row);
-    assert_isolation_row_in_the_book("step07-cgroups");
+    step.assert_isolation_row_in_the_book();
 }
 
 #[test]
 fn only_18_of_40_sleeps_start_under_the_default_limit() {
     // 20 = PID 1 (`child`, one thread) + the shell + 18 sleeps.
-    let out = step().sh(FORTY_SLEEPS);
+    let out = step!().sh(FORTY_SLEEPS);
     assert_eq!(out.stdout.lines().last(), Some("18"), "{out:?}");
 }
 
 #[test]
 fn pids_max_flag_changes_the_limit() {
-    let out = step().run(&["--pids-max", "7", "/bin/sh", "-c", FORTY_SLEEPS]);
+    let out = step!().run(&["--pids-max", "7", "/bin/sh", "-c", FORTY_SLEEPS]);
     assert_eq!(out.stdout.lines().last(), Some("5"), "{out:?}");
 }
 
 #[test]
 fn pid_1_and_the_shell_are_the_cgroups_two_processes() {
-    let mut running = step().start_sh("echo ready; read x");
+    let mut running = step!().start_sh("echo ready; read x");
     running.wait_for_line("ready");
     let cgroup = running.container_cgroup();
     assert_eq!(read_cgroup_file(&cgroup, "pids.current"), "2", "PID 1 and the shell");
@@ -48,32 +41,35 @@ fn pid_1_and_the_shell_are_the_cgroups_two_processes() {
 
 #[test]
 fn a_cgroup_left_by_a_killed_runtime_is_removed_by_the_next_run() {
-    let mut running = step().start_sh("echo ready; read x");
+    let mut running = step!().start_sh("echo ready; read x");
     running.wait_for_line("ready");
     let cgroup = running.container_cgroup();
     let _ = kill(Pid::from_raw(running.pid()), SIGKILL);
     assert_eq!(running.finish().code, 128 + 9);
-    assert_eq!(step().sh("exit 0").code, 0);
+    // The killed runtime's container ends after it (its PID 1 by its parent-death
+    // signal): until the kernel shows its cgroup empty, no run could remove it.
+    assert!(wait_until_empty(&cgroup), "{} still holds processes", cgroup.display());
+    assert_eq!(step!().sh("exit 0").code, 0);
     assert!(!cgroup.exists(), "{} was left behind", cgroup.display());
 }
 
 #[test]
 fn the_rootfs_flag_picks_the_root_filesystem() {
-    step().assert_rootfs_flag_picks_the_root_filesystem();
+    step!().assert_rootfs_flag_picks_the_root_filesystem();
 }
 
 #[test]
 fn without_container_rootfs_the_courses_tree_is_used() {
-    step().assert_courses_tree_by_default(&["/bin/busybox", "hostname"]);
+    step!().assert_courses_tree_by_default(&["/bin/busybox", "hostname"]);
 }
 
 #[test]
 fn ps_shows_our_child_as_pid_1() {
-    let ps = step().run(&["ps"]).stdout;
+    let ps = step!().run(&["ps"]).stdout;
     insta::with_settings!({ filters => FILTERS.to_vec() }, { insta::assert_snapshot!(ps) });
 }
 
 #[test]
 fn only_stdin_stdout_and_stderr_are_open() {
-    step().assert_only_stdio_open();
+    step!().assert_only_stdio_open();
 }

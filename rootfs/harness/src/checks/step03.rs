@@ -1,0 +1,26 @@
+//! Step 3's graded check: the hostname is `container` before the command starts.
+
+use crate::Step;
+use crate::kernel::hostname::host_hostname;
+use crate::report::check;
+
+/// Step 3 on: the hostname is set inside, before the command starts.
+impl Step {
+    pub fn assert_hostname_is_container(&self) {
+        let hostname = self.sh_ok("hostname");
+        let hostname = hostname.trim();
+        let hint = if hostname == host_hostname() {
+            "hostname is still the host's: did the child set it (sethostname) to `container` \
+             before starting the command?"
+        } else {
+            "the child must set the hostname to exactly `container`, before starting the command"
+        };
+        check(
+            hostname == "container",
+            "the hostname inside is `container` from the start",
+            "container",
+            hostname,
+            hint,
+        );
+    }
+}

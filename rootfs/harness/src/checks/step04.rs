@@ -1,0 +1,143 @@
+//! Step 4's graded checks: a PID namespace whose PID 1 does PID 1's duties.
+
+use std::fs;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+
+use crate::Step;
+use crate::fixtures::rootfs;
+use crate::kernel::cgroups::{pids_cgroup_of, wait_until_empty};
+use crate::kernel::mounts::detach_mounts_below;
+use crate::kernel::namespaces::host_namespace_link;
+use crate::kernel::processes::{stat, zombie_children};
+use crate::report::{check, fail};
+use crate::timeouts::{container_timeout, scaled, slow_machine_note};
+
+/// Step 4 on: a PID namespace, whose PID 1 (the child) does PID 1's duties.
+impl Step {
+    /// The command is a child of the container's PID 1, in a PID namespace of its
+    /// own: `echo $PPID` inside prints 1. Its own number (`echo $$`) is whatever the
+    /// kernel gave it there, a small one: 2 when PID 1 has one thread, more when PID
+    /// 1's threads took the first numbers (a Go runtime's do). So it is not checked
+    /// beyond "not 1".
+    pub fn assert_command_is_a_child_of_pid_1(&self) {
+        let printed = self.sh_ok("echo $$ $PPID; readlink /proc/self/ns/pid");
+        let mut lines = printed.lines();
+        let (pids, ns) = (lines.next().unwrap_or_default(), lines.next().unwrap_or_default());
+        let (pid, parent) = pids.split_once(' ').unwrap_or((pids, ""));
+        let new_namespace = host_namespace_link("pid") != ns;
+        let hint = if !new_namespace {
+            "the command is not in a new PID namespace: start the child with CLONE_NEWPID \
+             (unshare in run, then spawn it; Go: Cloneflags), so that it is PID 1 there and \
+             the command it starts its child"
+        } else if pid == "1" {
+            "the command is PID 1 itself: start it from a child that stays PID 1 and waits \
+             for it (the re-executed `child`), as that child has PID 1's duties"
+        } else {
+            "PID 1 of the new namespace must start the command itself, as its child: the \
+             command's parent (`echo $PPID` inside) must be PID 1"
+        };
+        check(
+            new_namespace && parent == "1",
+            "the command is a child of PID 1 of a new PID namespace (`echo $$ $PPID` inside)",
+            "`echo $PPID` prints 1 (and `echo $$` the command's own PID there, a small number \
+             other than 1), in a PID namespace that is not the host's",
+            format!("`echo $$ $PPID` printed `{pids}`; /proc/self/ns/pid is {ns}"),
+            hint,
+        );
+    }
+
+    /// The container's PID 1 reaps the orphans the kernel hands to it: an inner
+    /// shell starts a short `sleep` in the background and exits at once. A PID 1
+    /// that reaps when SIGCHLD reaches it (as a Go runtime's signal handling does)
+    /// may take a moment, so the check waits up to 2 s for the zombie to go.
+    pub fn assert_orphans_reaped(&self) {
+        let mut running = self.start_sh("sh -c 'sleep 0.01 &'; sleep 0.3; echo ready; read x");
+        running.wait_for_line("ready");
+        let init = running.container_init();
+        let deadline = Instant::now() + scaled(Duration::from_secs(2));
+        let mut zombies = zombie_children(init);
+        while !zombies.is_empty() && Instant::now() < deadline {
+            thread::sleep(Duration::from_millis(10));
+            zombies = zombie_children(init);
+        }
+        check(
+            zombies.is_empty(),
+            "the container's PID 1 reaps orphans",
+            "no <defunct> process left under the container's PID 1",
+            format!("<defunct> children of PID 1, by host PID: {zombies:?}"),
+            "orphans are handed to PID 1 of their namespace: the child must wait for any child \
+             that ends (waitpid(-1) in a loop), not only for the command",
+        );
+        running.finish();
+    }
+
+    /// A container does not outlive its program: SIGKILL `run`, and every process
+    /// of the container is gone soon after.
+    pub fn assert_container_dies_with_its_runtime(&self) {
+        let mut running = self.start_sh("echo ready; read x");
+        running.wait_for_line("ready");
+        let init = running.container_init();
+        // A killed runtime cannot remove the cgroup it made (from step 7 on): the test
+        // does, once the container has ended, to leave nothing behind.
+        let cgroup = pids_cgroup_of(init);
+        let own_cgroup = cgroup != pids_cgroup_of(std::process::id() as i32);
+        let _ = kill(Pid::from_raw(running.pid()), Signal::SIGKILL);
+        let limit = scaled(Duration::from_secs(5));
+        let deadline = Instant::now() + limit;
+        while stat(init).is_some_and(|(state, _)| state != 'Z') {
+            check(
+                Instant::now() < deadline,
+                "the container dies when its program is killed (SIGKILL to run)",
+                format!("the container's PID 1 gone within {}", slow_machine_note(limit)),
+                format!("host PID {init} (the container's PID 1) still running after {limit:?}"),
+                "set a parent-death signal on the child: prctl(PR_SET_PDEATHSIG, SIGKILL) (Go: \
+                 SysProcAttr.Pdeathsig). When PID 1 dies, the kernel kills the rest of its \
+                 PID namespace",
+            );
+            thread::sleep(Duration::from_millis(5));
+        }
+        // Killed by SIGKILL: it had no chance to say anything about it.
+        let _ = running.finish();
+        if own_cgroup && wait_until_empty(&cgroup) {
+            let _ = fs::remove_dir(&cgroup);
+        }
+        // Step 5 has no mount namespace: its killed PID 1 leaves its proc mount on
+        // the host (the lesson of step 6). Take it down, to leave nothing behind.
+        detach_mounts_below(&rootfs());
+    }
+
+    /// Signals sent to the container's PID 1, and to the program itself, reach the command.
+    pub fn assert_signals_forwarded(&self) {
+        for signal in [Signal::SIGINT, Signal::SIGTERM, Signal::SIGHUP, Signal::SIGQUIT] {
+            for to_init in [true, false] {
+                let n = signal as i32;
+                let mut running = self.start_sh(&format!(
+                    "trap 'exit {n}' {}; echo ready; sleep {} & wait",
+                    &signal.as_str()[3..],
+                    container_timeout().as_secs()
+                ));
+                running.wait_for_line("ready");
+                let target = if to_init { running.container_init() } else { running.pid() };
+                let _ = kill(Pid::from_raw(target), signal);
+                let who = if to_init { "the container's PID 1" } else { "run" };
+                let check_name = format!("{signal} sent to {who} reaches the command");
+                let hint = "the kernel drops signals to a PID 1 that has no handler for them: \
+                     catch SIGINT, SIGTERM, SIGHUP and SIGQUIT in run and in the child, and pass \
+                     each on to the process it started (Go: signal.Notify, then Process.Signal)";
+                let expected = format!("exit code {n}: the command's trap ran `exit {n}`");
+                let limit = scaled(Duration::from_secs(5));
+                if !running.ends_within(limit) {
+                    let shown =
+                        format!("still running {} after the signal", slow_machine_note(limit));
+                    fail(&check_name, expected, shown, hint);
+                }
+                let out = running.finish();
+                check(out.code == n, &check_name, expected, out.summary(), hint);
+            }
+        }
+    }
+}

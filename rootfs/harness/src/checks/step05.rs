@@ -1,0 +1,161 @@
+//! Step 5's graded checks: a root filesystem (chroot) and a proc of its own, and
+//! nothing left behind.
+
+use std::path::Path;
+use std::process::Command;
+
+use crate::checks::step07::assert_no_cgroup_left_by_its_command;
+use crate::fixtures::{ScratchRoot, dir_listing, rootfs};
+use crate::kernel::mounts::{detach, mount_table, mounts_below, new_mounts};
+use crate::kernel::processes::{listed_pids, own_files};
+use crate::report::check;
+use crate::running::Running;
+use crate::{ROOTFS_VAR, Step};
+
+/// Step 5 on: a root filesystem (chroot) and a proc of its own.
+impl Step {
+    /// `ls -1A /` inside lists the course's root filesystem.
+    pub fn assert_root_is_the_rootfs(&self) {
+        let inside = self.sh("ls -1A /");
+        let listing: Vec<&str> = inside.stdout.lines().collect();
+        let hint = if listing == dir_listing(Path::new("/")) || inside.code == 127 {
+            "`/` is still the host's: did the child chroot into the directory CONTAINER_ROOTFS \
+             names, and chdir(\"/\"), before starting the command?"
+        } else {
+            "`/` must be the root filesystem CONTAINER_ROOTFS names: chroot there, then chdir(\"/\")"
+        };
+        check(
+            inside.code == 0 && listing == dir_listing(&rootfs()),
+            "`ls /` inside shows the busybox tree",
+            dir_listing(&rootfs()).join(" "),
+            inside.summary(),
+            hint,
+        );
+    }
+
+    /// `ps` inside lists only the container: exactly the processes of its PID
+    /// namespace (its PID 1, the shell, and ps itself), none of the host's. Their
+    /// numbers are the kernel's: a PID 1 with threads (a Go runtime's) leaves the
+    /// shell and ps higher ones than 2 and 3.
+    pub fn assert_ps_shows_only_the_container(&self) {
+        // ps runs in the background so that the shell can say which PID it had.
+        let script = "ps -o pid & ps=$!; wait; echo \"ps was $ps\"; echo ready; read x";
+        let mut running = self.start_sh(script);
+        running.wait_for_line("ready");
+        let inside = running.pids_inside();
+        let out = running.finish();
+        let pids = listed_pids(&out.stdout);
+        let ps: Option<i32> =
+            out.stdout.lines().find_map(|line| line.strip_prefix("ps was ")?.parse().ok());
+        let expected = inside.map(|mut container| {
+            container.extend(ps);
+            container.sort();
+            container
+        });
+        let hint = if pids.contains(&(std::process::id() as i32)) {
+            "ps lists the host's processes: is a new proc mounted on /proc inside the new root?"
+        } else if pids.is_empty() {
+            "ps lists no process: /proc in the new root is empty. Mount a proc filesystem on \
+             /proc, after chroot, in the child (PID 1 of the new PID namespace)"
+        } else {
+            "ps should list the container's processes only: PID 1 (your child), the shell, and \
+             ps itself, nothing else"
+        };
+        check(
+            expected.as_ref() == Some(&pids),
+            "`ps` inside lists only the container's processes",
+            match &expected {
+                Some(expected) => format!(
+                    "PIDs {expected:?}: the container's processes, numbered as in its PID \
+                     namespace (its PID 1, the shell, and ps itself)"
+                ),
+                None => "the processes of the container's own PID namespace".into(),
+            },
+            out.summary(),
+            hint,
+        );
+    }
+
+    /// The container's `/` is whatever directory `CONTAINER_ROOTFS` names.
+    pub fn assert_rootfs_from_the_environment(&self) {
+        let scratch = ScratchRoot::copy_of_the_course_tree();
+        let mut command = Command::new(&self.bin);
+        command.env(ROOTFS_VAR, scratch.path()).args(["run", "/bin/busybox", "cat", "/marker"]);
+        let out = Running::spawn(command).finish();
+        check(
+            out.code == 0 && out.stdout == scratch.marker(),
+            "the container's `/` is the directory CONTAINER_ROOTFS names",
+            format!("`cat /marker` inside prints {}", scratch.marker().trim()),
+            out.summary(),
+            "read the root filesystem's path from the environment variable CONTAINER_ROOTFS \
+             (the tests set it for every container) and chroot there",
+        );
+    }
+
+    /// After a container whose command failed, nothing is left mounted on the root
+    /// filesystem, as the host sees it.
+    pub fn assert_nothing_left_mounted(&self) {
+        let me = std::process::id() as i32;
+        let before = mounts_below(me, &rootfs());
+        let out = self.sh("exit 3");
+        let left = new_mounts(&before, mounts_below(me, &rootfs()));
+        detach(&left);
+        check(
+            out.code == 3 && left.is_empty(),
+            "nothing is left mounted after a container whose command failed",
+            "exit code 3, and no mount below the root filesystem on the host",
+            format!("{}mounts left: {left:?}", out.summary()),
+            "unmount /proc when the command has ended, also when it failed: an error return \
+             must not skip the unmount",
+        );
+    }
+
+    /// `runs` short containers in a row leave nothing behind: no mount in the host's
+    /// mount table, no cgroup where the kernel had put their command, and each one
+    /// ends. The command, `cat /proc/self/cgroup`, says where that was.
+    pub fn assert_nothing_accumulates(&self, runs: usize) {
+        let me = std::process::id() as i32;
+        let mounts = mount_table(me);
+        for _ in 0..runs {
+            let out = self.run(&[self.busybox.as_str(), "cat", "/proc/self/cgroup"]);
+            let ran = "`cat /proc/self/cgroup` in a container exits 0";
+            check(out.code == 0, ran, "exit code 0", out.summary(), "");
+            assert_no_cgroup_left_by_its_command(&out);
+        }
+        let after = mount_table(me);
+        let changed = |from: &[String], to: &[String], sign: &str| -> Vec<String> {
+            to.iter()
+                .filter(|line| !from.contains(line))
+                .map(|line| format!("{sign} {line}"))
+                .collect()
+        };
+        let diff = [changed(&after, &mounts, "-"), changed(&mounts, &after, "+")].concat();
+        check(
+            after == mounts,
+            &format!("{runs} containers in a row leave the host's mount table as it was"),
+            "the same mount table after as before",
+            format!("mounts gone (-) and new (+):\n{}", diff.join("\n")),
+            "unmount what the container mounted when it ends (or keep its mounts in a mount \
+             namespace of its own, step 6)",
+        );
+    }
+
+    /// The command holds no file that the program under test opened: only stdin,
+    /// stdout, stderr, and what this test process passed down.
+    pub fn assert_command_holds_only_stdio(&self) {
+        let mut running = self.start_sh("echo ready; read x");
+        running.wait_for_line("ready");
+        let command = running.command();
+        let files = own_files(command);
+        check(
+            files.is_empty(),
+            "the command holds no file your program opened",
+            "only stdin, stdout and stderr (and what the test itself passed down)",
+            files.join("\n"),
+            "open your own files close-on-exec (O_CLOEXEC; Go does by default), or close them \
+             before starting the command: a descriptor leaked into a container lets it reach \
+             outside (runc's CVE-2024-21626)",
+        );
+        running.finish();
+    }
+}

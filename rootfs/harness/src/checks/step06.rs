@@ -1,0 +1,69 @@
+//! Step 6's graded checks: a mount namespace, with private propagation.
+
+use crate::Step;
+use crate::fixtures::{SharedMountHost, rootfs};
+use crate::kernel::mounts::{mounts_below, new_mounts};
+use crate::kernel::namespaces::namespace_of;
+use crate::report::check;
+
+/// Step 6 on: a mount namespace, with private propagation.
+impl Step {
+    /// While a container runs, this test process sees no mount of it.
+    pub fn assert_mounts_stay_inside(&self) {
+        let me = std::process::id() as i32;
+        let before = mounts_below(me, &rootfs());
+        let mut running = self.start_sh("echo ready; read x");
+        running.wait_for_line("ready");
+        let leaked = new_mounts(&before, mounts_below(me, &rootfs()));
+        // Another test's clean-up may take a leaked mount down meanwhile; sharing the
+        // host's mount namespace is leaking all the same.
+        let ns = |pid: i32| namespace_of(pid, "mnt");
+        let shared = ns(running.container_init()) == ns(me);
+        check(
+            leaked.is_empty() && !shared,
+            "the container's proc mount does not reach the host",
+            "no mount below the root filesystem in the host's mount table",
+            format!(
+                "mounted on the host: {leaked:?}{}",
+                if shared { "; the container is in the host's mount namespace" } else { "" }
+            ),
+            "the proc mount reached the host: does run unshare a mount namespace \
+             (CLONE_NEWNS) before the child mounts proc?",
+        );
+        running.finish();
+    }
+
+    /// While a container runs on a host whose mounts are shared (as systemd's are),
+    /// that host sees no mount of it.
+    pub fn assert_mounts_stay_inside_a_shared_host(&self) {
+        let host = SharedMountHost::start();
+        let before = host.mounts_below(&rootfs());
+        let mut running = self.start_sh_in(&host, "echo ready; read x");
+        running.wait_for_line("ready");
+        let leaked = new_mounts(&before, host.mounts_below(&rootfs()));
+        let ns = |pid: i32| namespace_of(pid, "mnt");
+        let hint = if ns(running.container_init()) == ns(host.pid()) {
+            "the container shares the host's mount namespace: unshare CLONE_NEWNS in run"
+        } else {
+            "the proc mount reached the host: is / made private (MS_REC|MS_PRIVATE) in the new \
+             mount namespace before mounting? Its mounts start as copies of the host's, and \
+             copies of shared mounts pass new mounts back to the host"
+        };
+        check(
+            leaked.is_empty(),
+            "the container's proc mount does not reach a host whose `/` is shared (systemd's)",
+            "no mount below the root filesystem in that host's mount table",
+            format!("mounted on that host: {leaked:?}"),
+            hint,
+        );
+        running.finish();
+        let left = new_mounts(&before, host.mounts_below(&rootfs()));
+        check(
+            left.is_empty(),
+            "nothing is left mounted on a shared host after the container",
+            "no mount below the root filesystem",
+            format!("{left:?}"),
+            "unmount /proc when the command has ended",
+        );
+    }
+}

@@ -1,0 +1,89 @@
+//! The harness every step's tests share.
+//!
+//! It starts a container program (a step's binary, or any program that keeps the
+//! course's contract, below), feeds it a command, collects what it printed and how
+//! it ended under a timeout, and reads what the kernel shows from the host's side:
+//! processes, namespaces, mounts and cgroups. Tests assert on those, never on the
+//! program's own messages, so that any honest implementation passes them.
+//!
+//! The contract (book: classroom/grading.md): `BIN run CMD ARGS...` runs CMD with
+//! ARGS wired to BIN's stdin, stdout and stderr, prints nothing of its own on stdout,
+//! and exits with CMD's status, 128+n when signal n killed it, 127 when CMD does not
+//! exist, 126 when it cannot be executed, 125 when the container could not be made.
+//! From step 5 on, the container's root filesystem is the directory named by the
+//! environment variable `CONTAINER_ROOTFS`, which the harness sets for every
+//! container of steps 5 to 7.
+//!
+//! `CONTAINER_BIN=/path/to/program` makes every test run that program instead of
+//! the step's own binary. The graded tests of step N are `stepNN-*/tests/stepNN.rs`;
+//! those named `feature_*` check what step N adds, and fail against step N-1's
+//! program (`.ci/previous-step.sh`). `tests/ours.rs`, `tests/book.rs` and step 7's
+//! `bad_input.rs` and `load.rs` check this course's own program (its flags, its
+//! messages, its snapshots) and are left out of grading (`.ci/grade.sh`). In each
+//! of them, `harness::step!()` is the step under test (its package and binary).
+//!
+//! A check that fails says so in one format, produced by [`fail`] and summed up by
+//! `.ci/grade.sh`: which check, what was expected, what the kernel showed, and a
+//! hint at the likely cause. The hints live next to their checks.
+//!
+//! A slow machine (software emulation, a loaded runner) gets more time with
+//! `CONTAINER_TIMEOUT_SCALE=N`, a whole number that multiplies every time limit of
+//! the harness: 30 s for each container, 5 s for a signal or a parent's death to
+//! take effect, and the others ([`timeouts`]). `.ci/grade.sh`, `.ci/mutants.sh` and
+//! `.ci/exercises.sh` pass it on, and scale their own limits by it.
+//!
+//! Where things are:
+//! - [`report`]: how a check fails ([`check`], [`fail`]) and the hints several share;
+//! - [`mod@step`] and [`running`]: starting a container program ([`Step`]), watching it
+//!   while it runs ([`Running`]) and what it left ([`Output`]);
+//! - [`kernel`]: what the kernel shows of processes, namespaces, mounts, cgroups and
+//!   the hostname;
+//! - [`fixtures`]: scratch directories and root filesystems, the shared-propagation
+//!   host, the course's root filesystem, serialisation;
+//! - `checks::stepNN`: the graded checks of step NN, each with its hint, as methods
+//!   of [`Step`]; [`graded`]: the macros that turn them into each step's tests;
+//! - [`ungraded`]: the checks that several steps' `tests/ours.rs` and
+//!   `tests/exercises.rs` share (not graded), in the same format;
+//! - [`book`]: what the book shows, produced by the tests (sessions, the isolation
+//!   matrix, the change from one step to the next);
+//! - [`mod@workspace`]: the workspace and its steps, listed once ([`steps`]);
+//! - [`timeouts`]: every time limit, and `CONTAINER_TIMEOUT_SCALE`.
+
+pub mod book;
+pub mod checks;
+pub mod fixtures;
+pub mod graded;
+pub mod kernel;
+pub mod report;
+pub mod running;
+pub mod step;
+pub mod timeouts;
+pub mod ungraded;
+pub mod workspace;
+
+pub use book::{FILTERS, change};
+pub use checks::step07::{
+    FORK_BOMB, FORTY_SLEEPS, assert_cgroup_removed, assert_held_at_limit,
+    assert_host_can_start_a_process, assert_no_cgroup_left_by,
+};
+pub use fixtures::{
+    FirstUse, HostMounts, ScratchDir, ScratchRoot, SharedMountHost, TestFiles, busybox,
+    dir_listing, require_root, rootfs, serial,
+};
+pub use kernel::cgroups::{
+    cgroup_hierarchy, cgroup_of, cgroups_printed, pids_cgroup_of, pids_hierarchy, read_cgroup_file,
+    refused_forks, wait_until_empty,
+};
+pub use kernel::hostname::current_hostname;
+pub use kernel::mounts::{mount_points_printed, mounts_below};
+pub use kernel::namespaces::{NAMESPACES, host_namespace_link, namespace_of};
+pub use kernel::processes::{descendants, exists, zombie_children};
+pub use report::{check, fail};
+pub use running::{Output, Running};
+pub use step::Step;
+pub use timeouts::{container_timeout, scaled};
+pub use ungraded::{assert_host_hostname_kept, assert_option_accepted};
+pub use workspace::{previous_step, step_number, steps, workspace};
+
+/// The environment variable that names a container's root filesystem (steps 5 to 7).
+pub const ROOTFS_VAR: &str = "CONTAINER_ROOTFS";

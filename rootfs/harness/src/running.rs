@@ -1,0 +1,358 @@
+//! A container program while it runs ([`Running`]): its output line by line, its
+//! PID 1, its command and its cgroup as the kernel shows them; and how it ended
+//! ([`Output`]).
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::os::unix::process::CommandExt;
+use std::path::PathBuf;
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use nix::sys::signal::{Signal, kill, killpg};
+use nix::unistd::Pid;
+
+use crate::fixtures::rootfs;
+use crate::kernel::cgroups::{pids_cgroup_of, pids_max};
+use crate::kernel::hostname::{host_hostname, restore_host_hostname};
+use crate::kernel::mounts::detach_mounts_below;
+use crate::kernel::processes::{descendants, nspid, stat};
+use crate::report::{check, ended_early, fail, indented, namespace_hint};
+use crate::timeouts::{container_timeout, slow_machine_note};
+
+/// How a container ended and what it printed.
+#[derive(Debug)]
+pub struct Output {
+    /// The host PID the container program had.
+    pub pid: i32,
+    /// The exit code, or 128+n when signal n killed the program (as a shell reports it).
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Output {
+    /// The name this course's program gives the cgroup of the container that printed
+    /// this: `container-<PID of run>`. Other programs name theirs otherwise, and a
+    /// check that looks for this name finds nothing of theirs.
+    pub fn cgroup_name(&self) -> String {
+        format!("container-{}", self.pid)
+    }
+
+    /// How it ended and what it printed, for a failed check's "the kernel showed".
+    pub fn summary(&self) -> String {
+        format!(
+            "exit code {}\nstdout:\n{}stderr:\n{}",
+            self.code,
+            indented(&self.stdout),
+            indented(&self.stderr)
+        )
+    }
+}
+
+/// A container program that is still running. Dropping it kills what is left.
+pub struct Running {
+    child: Child,
+    pub(crate) stdin: Option<ChildStdin>,
+    lines: Receiver<Line>,
+    stdout: String,
+    stderr: String,
+    deadline: Instant,
+    what: String,
+}
+
+enum Line {
+    Out(String),
+    Err(String),
+}
+
+/// The container's deadline passed while the test waited for its output.
+struct TimedOut;
+
+impl Running {
+    pub(crate) fn spawn(mut command: Command) -> Running {
+        let what = format!("{command:?}");
+        // A process group of its own, so that a timeout can kill everything it started.
+        command.process_group(0);
+        command.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+        let mut child = command.spawn().unwrap_or_else(|err| panic!("cannot start {what}: {err}"));
+        let (sender, lines) = mpsc::channel();
+        let out = sender.clone();
+        if let Some(stdout) = child.stdout.take() {
+            thread::spawn(move || forward_lines(stdout, |l| out.send(Line::Out(l)).is_ok()));
+        }
+        if let Some(stderr) = child.stderr.take() {
+            thread::spawn(move || forward_lines(stderr, |l| sender.send(Line::Err(l)).is_ok()));
+        }
+        let stdin = child.stdin.take();
+        let deadline = Instant::now() + container_timeout();
+        Running {
+            child,
+            stdin,
+            lines,
+            stdout: String::new(),
+            stderr: String::new(),
+            deadline,
+            what,
+        }
+    }
+
+    /// The host PID of the container program (`run`).
+    pub fn pid(&self) -> i32 {
+        self.child.id() as i32
+    }
+
+    /// Read the container's stdout until a line equal to `line` (the rest is kept).
+    pub fn wait_for_line(&mut self, line: &str) {
+        loop {
+            match self.receive() {
+                Ok(Some(Line::Out(got))) if got == line => return,
+                Ok(Some(_)) => {}
+                Err(TimedOut) => fail(
+                    &format!("the command runs and prints `{line}`"),
+                    format!("`{line}` on stdout within {}", slow_machine_note(container_timeout())),
+                    format!("it had not come; still running: {}\n{}", self.what, self.printed()),
+                    "the command's line did not reach the test: give the command your program's \
+                     own stdout (Go: cmd.Stdout = os.Stdout) rather than copying its output \
+                     through a buffer, which holds lines back until it fills or the command ends",
+                ),
+                Ok(None) => {
+                    let code = self.child.wait().map(exit_code).unwrap_or(-1);
+                    fail(
+                        &format!("the command runs and prints `{line}`"),
+                        format!("`{line}` on stdout, the container still running"),
+                        format!("exit code {code}\n{}", self.printed()),
+                        ended_early(code),
+                    )
+                }
+            }
+        }
+    }
+
+    /// The host PID of the container's PID 1: the process started by the program
+    /// under test that is PID 1 of a PID namespace of its own.
+    pub fn container_init(&self) -> i32 {
+        self.find_container_init().unwrap_or_else(|| {
+            let shown: Vec<String> = descendants(self.pid())
+                .iter()
+                .map(|pid| format!("host PID {pid}: PIDs by namespace {:?}", nspid(*pid)))
+                .collect();
+            fail(
+                "the container has a PID 1 of its own",
+                "a process started by your program that is PID 1 of a new PID namespace",
+                format!("the processes your program started:\n{}", shown.join("\n")),
+                namespace_hint("pid"),
+            )
+        })
+    }
+
+    /// [`Running::container_init`], or None when there is none.
+    fn find_container_init(&self) -> Option<i32> {
+        let is_init =
+            |pid: &i32| nspid(*pid).is_some_and(|ids| ids.len() > 1 && ids.last() == Some(&1));
+        descendants(self.pid()).into_iter().find(is_init)
+    }
+
+    /// The PIDs of the container's processes now, as its own PID namespace numbers
+    /// them (what `ps` inside should list): its PID 1 and every process descended
+    /// from it, sorted. None when the program started no PID 1 of a new namespace.
+    pub fn pids_inside(&self) -> Option<Vec<i32>> {
+        let init = self.find_container_init()?;
+        // NSpid lists a process's PIDs outermost first: the container's is at the
+        // depth of its PID 1's, also for a process in a namespace nested deeper.
+        let depth = nspid(init)?.len() - 1;
+        let processes = std::iter::once(init).chain(descendants(init));
+        let mut pids: Vec<i32> =
+            processes.filter_map(|pid| nspid(pid)?.get(depth).copied()).collect();
+        pids.sort();
+        Some(pids)
+    }
+
+    /// The host PID of the container's command: the child of its PID 1.
+    pub fn command(&self) -> i32 {
+        let init = self.container_init();
+        let children =
+            descendants(init).into_iter().filter(|pid| stat(*pid).map(|s| s.1) == Some(init));
+        children.min().unwrap_or_else(|| {
+            fail(
+                "the container's PID 1 has started the command",
+                "a child of the container's PID 1",
+                format!("none under host PID {init}"),
+                "",
+            )
+        })
+    }
+
+    /// The cgroup the container's PID 1 is in (pids controller); the check fails
+    /// if that is this test process's own: the container has no cgroup of its own.
+    pub fn container_cgroup(&self) -> PathBuf {
+        let cgroup = pids_cgroup_of(self.container_init());
+        check(
+            cgroup != pids_cgroup_of(std::process::id() as i32),
+            "the container has a cgroup of its own",
+            "the container's PID 1 in a cgroup that is not the host's",
+            format!("it is in the host's (the test's own): {}", cgroup.display()),
+            "create a cgroup for the container, and have the child join it (write its PID to \
+             cgroup.procs) before it starts the command",
+        );
+        cgroup
+    }
+
+    /// The container's cgroup ([`Running::container_cgroup`]); the check `check_name`
+    /// fails unless the kernel shows `pids.max` = `limit` there (`after` ends what
+    /// the failure shows).
+    pub(crate) fn container_cgroup_limited_to(
+        &self,
+        limit: u32,
+        check_name: &str,
+        after: &str,
+    ) -> PathBuf {
+        let cgroup = self.container_cgroup();
+        let max = pids_max(&cgroup);
+        check(
+            max == limit.to_string(),
+            check_name,
+            format!("pids.max = {limit} in the container's cgroup"),
+            format!("{}: {max}{after}", cgroup.join("pids.max").display()),
+            &format!(
+                "pids.max is not {limit}: write {limit} to the cgroup's pids.max before the \
+                 command starts (cgroup v2: first enable the controller with +pids in the \
+                 parent's cgroup.subtree_control)"
+            ),
+        );
+        cgroup
+    }
+
+    /// Set off a container started with [`crate::FORK_BOMB`], but only once the kernel shows
+    /// that its PID 1 is in a cgroup whose `pids.max` is `limit`: a container program
+    /// without a working limit must fail this test, not fork-bomb the machine.
+    /// Returns that cgroup.
+    pub fn detonate_fork_bomb(&mut self, limit: u32) -> PathBuf {
+        self.wait_for_line("ready");
+        let check_name = format!("a fork bomb inside is held by a limit of {limit} processes");
+        let cgroup = self.container_cgroup_limited_to(
+            limit,
+            &check_name,
+            "; the test did not set the bomb off",
+        );
+        let stdin = self.stdin.as_mut().unwrap_or_else(|| panic!("{}: stdin closed", self.what));
+        stdin.write_all(b"go\n").unwrap_or_else(|err| panic!("{}: write stdin: {err}", self.what));
+        cgroup
+    }
+
+    /// Whether the program ends within `limit` (its stdin still open).
+    pub fn ends_within(&mut self, limit: Duration) -> bool {
+        let deadline = Instant::now() + limit;
+        while Instant::now() < deadline {
+            if !matches!(self.child.try_wait(), Ok(None)) {
+                return true;
+            }
+            thread::sleep(Duration::from_millis(5));
+        }
+        false
+    }
+
+    /// Close the container's stdin, wait for its end and return what it printed.
+    pub fn finish(mut self) -> Output {
+        self.stdin = None;
+        let code = loop {
+            match self.child.try_wait() {
+                Ok(Some(status)) => break exit_code(status),
+                Ok(None) if Instant::now() < self.deadline => {
+                    thread::sleep(Duration::from_millis(5))
+                }
+                _ => fail(
+                    "the container ends when its command has ended",
+                    format!("the program ended within {}", slow_machine_note(container_timeout())),
+                    format!("still running: {}\n{}", self.what, self.printed()),
+                    "run must wait for the child (and the child for the command), then exit; \
+                     check that nothing waits for a process that never ends",
+                ),
+            }
+        };
+        // Its output ends when every process that holds it has ended too.
+        while self.next_line().is_some() {}
+        if let Some(renamed) = restore_host_hostname() {
+            fail(
+                "the host's hostname is left alone",
+                host_hostname(),
+                format!("the host was renamed `{renamed}` (the test renamed it back)"),
+                "your program renamed the host: sethostname ran in the host's UTS namespace. \
+                 Unshare CLONE_NEWUTS before the child sets the hostname",
+            );
+        }
+        let (stdout, stderr) = (std::mem::take(&mut self.stdout), std::mem::take(&mut self.stderr));
+        Output { pid: self.pid(), code, stdout, stderr }
+    }
+
+    /// The next line the container printed, None once its output has ended; the
+    /// check fails if it has not ended by the deadline.
+    fn next_line(&mut self) -> Option<Line> {
+        self.receive().unwrap_or_else(|TimedOut| {
+            fail(
+                "the container's output ends with it",
+                format!(
+                    "stdout and stderr closed within {}",
+                    slow_machine_note(container_timeout())
+                ),
+                format!("still open: {}\n{}", self.what, self.printed()),
+                "a process of the container outlived it and holds its output open: when the \
+                 container's PID 1 ends, the kernel kills the rest of its PID namespace",
+            )
+        })
+    }
+
+    /// The next line the container printed (kept in what it printed), None once its
+    /// output has ended, or [`TimedOut`] at the container's deadline.
+    fn receive(&mut self) -> Result<Option<Line>, TimedOut> {
+        let left = self.deadline.saturating_duration_since(Instant::now());
+        let line = match self.lines.recv_timeout(left) {
+            Ok(line) => line,
+            Err(RecvTimeoutError::Disconnected) => return Ok(None),
+            Err(RecvTimeoutError::Timeout) => return Err(TimedOut),
+        };
+        let (Line::Out(text) | Line::Err(text)) = &line;
+        let all = if matches!(line, Line::Out(_)) { &mut self.stdout } else { &mut self.stderr };
+        all.push_str(text);
+        all.push('\n');
+        Ok(Some(line))
+    }
+
+    fn printed(&self) -> String {
+        format!("stdout:\n{}stderr:\n{}", self.stdout, self.stderr)
+    }
+}
+
+impl Drop for Running {
+    /// A test that fails midway must leave nothing behind: kill the program and
+    /// everything it started, and detach any mount it left on the root filesystem.
+    fn drop(&mut self) {
+        if let Ok(Some(_)) = self.child.try_wait() {
+            return;
+        }
+        let _ = killpg(Pid::from_raw(self.pid()), Signal::SIGKILL);
+        for pid in descendants(self.pid()) {
+            let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
+        }
+        let _ = self.child.wait();
+        detach_mounts_below(&rootfs());
+        restore_host_hostname();
+    }
+}
+
+/// Pass each line read `from` to `send`, until the end or until `send` says stop.
+fn forward_lines(from: impl Read, mut send: impl FnMut(String) -> bool) {
+    for line in BufReader::new(from).lines() {
+        let Ok(line) = line else { return };
+        if !send(line) {
+            return;
+        }
+    }
+}
+
+/// The exit code, or 128+n when signal n killed the process (as a shell reports it).
+fn exit_code(status: std::process::ExitStatus) -> i32 {
+    use std::os::unix::process::ExitStatusExt;
+    status.code().or(status.signal().map(|n| 128 + n)).unwrap_or(-1)
+}

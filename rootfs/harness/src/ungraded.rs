@@ -1,0 +1,156 @@
+//! Not graded: what several steps check of this course's own program (their
+//! tests/ours.rs), and the checks their chapters' exercises share
+//! (tests/exercises.rs), in the same format as the graded checks.
+
+use std::thread;
+use std::time::{Duration, Instant};
+
+use crate::Step;
+use crate::fixtures::ScratchRoot;
+use crate::kernel::hostname::{current_hostname, host_hostname};
+use crate::kernel::namespaces::namespace_table;
+use crate::kernel::processes::{listed_pids, own_files};
+use crate::report::check;
+use crate::running::Output;
+use crate::timeouts::scaled;
+
+/// This course's own program: what it isolates, its `--rootfs` flag and its default
+/// root filesystem (steps 5 to 7), and the files it holds.
+impl Step {
+    /// Whether `ps` inside a container lists this test process: the host's processes.
+    pub fn sees_host_processes(&self) -> bool {
+        listed_pids(&self.sh("ps -o pid").stdout).contains(&(std::process::id() as i32))
+    }
+
+    /// The runtime and the container's PID 1 hold no file of the runtime's own open:
+    /// only stdin, stdout, stderr, and what this test process passed down to them
+    /// (cargo's jobserver pipe, for one: these steps pass inherited files on).
+    pub fn assert_only_stdio_open(&self) {
+        let mut running = self.start_sh("echo ready; read x");
+        running.wait_for_line("ready");
+        // std's spawn() holds a socket until the new program has started: it may
+        // still be open when the command has printed "ready". Wait for it to close.
+        for pid in [running.pid(), running.container_init()] {
+            let deadline = Instant::now() + scaled(Duration::from_secs(2));
+            while !own_files(pid).is_empty() && Instant::now() < deadline {
+                thread::sleep(Duration::from_millis(5));
+            }
+            assert_eq!(own_files(pid), Vec::<String>::new(), "files process {pid} opened itself");
+        }
+        running.finish();
+    }
+
+    /// `run --rootfs DIR /bin/busybox cat /marker`, with no `CONTAINER_ROOTFS`: the
+    /// flag alone names the root filesystem, a scratch one that is not the default.
+    pub fn assert_rootfs_flag_picks_the_root_filesystem(&self) {
+        let scratch = ScratchRoot::copy_of_the_course_tree();
+        let root = scratch.path().display().to_string();
+        let out = self.clone().without_rootfs_env().run(&[
+            "--rootfs",
+            &root,
+            "/bin/busybox",
+            "cat",
+            "/marker",
+        ]);
+        check(
+            out.code == 0 && out.stdout == scratch.marker(),
+            "`run --rootfs DIR` runs the command in the root filesystem DIR",
+            format!("`cat /marker` inside prints {}", scratch.marker().trim()),
+            out.summary(),
+            "read the root filesystem's path from --rootfs when it is given",
+        );
+    }
+
+    /// With neither `CONTAINER_ROOTFS` nor `--rootfs`, `run ARGS...` runs in the
+    /// course's own tree (built on first use), where `hostname` prints `container`.
+    pub fn assert_courses_tree_by_default(&self, args: &[&str]) {
+        let out = self.clone().without_rootfs_env().run(args);
+        check(
+            (out.code, out.stdout.as_str()) == (0, "container\n"),
+            &format!(
+                "with no root filesystem named, `run {}` runs in the course's",
+                args.join(" ")
+            ),
+            "exit code 0, and `container` on stdout",
+            out.summary(),
+            "without CONTAINER_ROOTFS and --rootfs, use the course's root filesystem \
+             (rootfs::ensure builds it on first use)",
+        );
+    }
+}
+
+/// The host's hostname is what it was before this test process started any
+/// container.
+#[track_caller]
+pub fn assert_host_hostname_kept() {
+    let now = current_hostname();
+    check(
+        now == host_hostname(),
+        "the host's hostname is left alone",
+        host_hostname(),
+        now,
+        "set the hostname in the container's UTS namespace: after unshare(CLONE_NEWUTS)",
+    );
+}
+
+/// Fail with a hint when `run` rejected an option it does not have yet (exit code
+/// 2, clap's, with the option named on stderr): an exercise's check before its own.
+#[track_caller]
+pub fn assert_option_accepted(out: &Output, option: &str) {
+    check(
+        !(out.code == 2 && out.stderr.contains(option)),
+        &format!("`run` accepts {option}"),
+        format!("{option} taken as an option of `run`"),
+        out.summary(),
+        "add the option to `Target`, and pass it on from `run` to `child` if the child needs it",
+    );
+}
+
+/// The exercises of steps 2 and 3 (a hostname option, one more namespace), whose
+/// solutions differ between the steps: `hint` says where this step's goes.
+impl Step {
+    /// `run --hostname NAME busybox hostname` prints NAME and exits 0, and the host
+    /// keeps its own hostname.
+    #[track_caller]
+    pub fn assert_hostname_flag(&self, hint: &str) {
+        let name = &format!("exercise-{}", std::process::id());
+        let out = self.run(&["--hostname", name, self.busybox.as_str(), "hostname"]);
+        check(
+            out.code == 0 && out.stdout.trim() == name,
+            &format!("`run --hostname {name} hostname` prints {name}"),
+            format!("exit code 0, and `{name}` on stdout"),
+            out.summary(),
+            hint,
+        );
+        assert_host_hostname_kept();
+    }
+
+    /// In a container started as `run OPTIONS... busybox sh -c SCRIPT`, the
+    /// namespaces of exactly these `kinds` are new, and every other is the host's.
+    #[track_caller]
+    pub fn assert_exactly_these_namespaces_new(
+        &self,
+        options: &[&str],
+        kinds: &[&str],
+        hint: &str,
+    ) {
+        let (out, table) = self.namespaces_with(options);
+        check(
+            out.code == 0 && table == namespace_table(kinds),
+            &format!(
+                "with `run {}`, only the {} namespaces are new",
+                options.join(" "),
+                kinds.join(" and ")
+            ),
+            format!(
+                "exit code 0, and for each namespace, the container's compared with the host's:\n{}",
+                namespace_table(kinds)
+            ),
+            format!(
+                "{}for each namespace, the container's compared with the host's:\n{table}",
+                out.summary()
+            ),
+            hint,
+        );
+    }
+}

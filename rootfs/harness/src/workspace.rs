@@ -1,0 +1,71 @@
+//! The course's workspace, as this harness was built from it, and its steps.
+//!
+//! The steps are listed once: as the workspace's members named `stepNN-*`, in the
+//! workspace's Cargo.toml. The harness reads them from there ([`steps`]), and so do
+//! the scripts (`.ci/lib.sh`); the harness's own tests check that the step
+//! directories, the scripts and the book agree with that list.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+/// The workspace's top directory: two above this package (`rootfs/harness`).
+pub fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// The step crates, in order: the workspace's members named `stepNN-…`
+/// (`step01-exec`, `step02-uts`, …), as its Cargo.toml lists them.
+pub fn steps() -> &'static [String] {
+    static STEPS: OnceLock<Vec<String>> = OnceLock::new();
+    STEPS.get_or_init(|| {
+        let manifest = workspace().join("Cargo.toml");
+        let text = fs::read_to_string(&manifest)
+            .unwrap_or_else(|err| panic!("read {}: {err}", manifest.display()));
+        steps_in_manifest(&text)
+    })
+}
+
+/// The members named `stepNN-…` in the `members = [...]` list of a workspace's
+/// Cargo.toml, one quoted name a line, as this workspace writes them.
+pub fn steps_in_manifest(manifest: &str) -> Vec<String> {
+    let members = manifest.split_once("members = [").map_or("", |(_, rest)| rest);
+    let members = members.split_once(']').map_or("", |(list, _)| list);
+    let names = members.lines().map(|line| line.trim().trim_end_matches(',').trim_matches('"'));
+    names.filter(|name| is_step_name(name)).map(String::from).collect()
+}
+
+/// `stepNN-…`: two digits, a hyphen, and a name.
+fn is_step_name(name: &str) -> bool {
+    let Some(rest) = name.strip_prefix("step") else { return false };
+    let (digits, title) = rest.split_at(rest.len().min(2));
+    digits.len() == 2
+        && digits.chars().all(|c| c.is_ascii_digit())
+        && title.strip_prefix('-').is_some_and(|title| !title.is_empty())
+}
+
+/// The number of step `package` (1 for `step01-exec`): its place in [`steps`].
+pub fn step_number(package: &str) -> usize {
+    match steps().iter().position(|step| step == package) {
+        Some(i) => i + 1,
+        None => panic!("{package} is not one of the workspace's steps: {:?}", steps()),
+    }
+}
+
+/// The step before `package` (`step01-exec` for `step02-uts`); None for step 1.
+pub fn previous_step(package: &str) -> Option<&'static str> {
+    let number = step_number(package);
+    (number > 1).then(|| steps()[number - 2].as_str())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_steps_are_the_members_named_step_nn() {
+        let manifest = "[workspace]\nmembers = [\n    \"step01-exec\",\n    \"step02-uts\",\n    \
+                        \"rootfs\",\n    \"step3-no\",\n    \"book\",\n]\n\n[x]\ny = [\"step09-z\"]\n";
+        assert_eq!(steps_in_manifest(manifest), ["step01-exec", "step02-uts"]);
+    }
+}
