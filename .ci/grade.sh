@@ -4,7 +4,7 @@
 # (book/src/classroom/grading.md): `BIN run CMD ARGS...`, the command wired to the
 # terminal, Docker's exit codes, and the root filesystem named by CONTAINER_ROOTFS.
 #
-#   .ci/grade.sh [-v] [--filter TEXT] [--tests] BIN [STEP...]
+#   .ci/grade.sh [-v] [--filter TEXT] [--tests] [--exercise NAME] BIN [STEP...]
 #
 # STEP is 1 to 7 (or 04, step04, step04-pid); all seven when none is given. For
 # each step it runs that step's graded tests, `cargo test -p stepNN-… --test stepNN`,
@@ -18,6 +18,8 @@
 #                  showed, and the hint
 #   --filter TEXT  run only the tests whose name contains TEXT (e.g. feature_)
 #   --tests        also print one line per test: `  NAME: pass` or `  NAME: FAIL: CHECK`
+#   --exercise NAME  grade the step's exercise NAME instead (its check in
+#                  tests/exercises.rs): `step06-mount-ns pivot_root: pass`
 #
 # Every step's tests run in new mount and UTS namespaces, copies of this machine's
 # (unshare(1)): a program without its own UTS namespace renames only that copy, and
@@ -28,11 +30,8 @@
 # On a slow machine, CONTAINER_TIMEOUT_SCALE=3 .ci/grade.sh … gives every time limit
 # of the checks three times as long (a whole number; see the harness's lib.rs).
 #
-# A class: one line per student per step (students/NAME/stepNN are their programs):
-#   for s in students/*/; do for n in 1 2 3 4 5 6 7; do
-#       bin=$s/step0$n; [ -x "$bin" ] || { echo "$(basename "$s") step0$n: missing"; continue; }
-#       echo "$(basename "$s") $(.ci/grade.sh "$bin" "$n")"
-#   done; done
+# `cargo course grade` runs this script; a whole class, contained and time-limited,
+# is `cargo course class DIR` (book/src/classroom/teacher.md).
 set -euo pipefail
 
 usage() {
@@ -40,7 +39,7 @@ usage() {
     exit 2
 }
 
-verbose=0 filter="" per_test=0
+verbose=0 filter="" per_test=0 exercise=""
 while [ $# -gt 0 ]; do
     case $1 in
     -v) verbose=1 ;;
@@ -48,6 +47,11 @@ while [ $# -gt 0 ]; do
     --filter)
         [ $# -ge 2 ] || usage
         filter=$2
+        shift
+        ;;
+    --exercise)
+        [ $# -ge 2 ] || usage
+        exercise=$2
         shift
         ;;
     -h | --help)
@@ -71,7 +75,9 @@ if ! [ -f "$bin" ] || ! [ -x "$bin" ]; then
     echo "grade: $bin: not an executable file" >&2
     exit 2
 fi
-bin=$(realpath "$bin")
+# Absolute, but links kept: a program may pick its step from its own name
+# (a class hands in step01 … step07 as links to one binary).
+bin=$(realpath -s "$bin")
 command -v unshare >/dev/null || { echo "grade: needs unshare(1) (util-linux)" >&2; exit 2; }
 case $repo in *[[:space:]]*) echo "grade: $repo: a path with spaces is not supported" >&2; exit 2 ;; esac
 
@@ -108,27 +114,36 @@ failure_block() {
 
 status=0
 for crate in "${chosen[@]}"; do
-    test=${crate%%-*}
+    test=${crate%%-*} label=$crate
+    args=()
+    [ -z "$filter" ] || args=("$filter")
+    if [ -n "$exercise" ]; then
+        test=exercises label="$crate $exercise" args=("$exercise" --exact)
+    fi
     cd "$repo"
     if ! build=$(cargo test --no-run -q -p "$crate" --test "$test" 2>&1); then
-        echo "$crate: ERROR (the tests did not build)"
+        echo "$label: ERROR (the tests did not build)"
         echo "$build" | tail -n 20 | sed 's/^/    /' >&2
         status=2
         continue
     fi
-    args=()
-    [ -z "$filter" ] || args=("$filter")
     log=$(cargo test -p "$crate" --test "$test" -- "${args[@]}" 2>&1) || true
     total=$(sed -n 's/^running \([0-9]*\) tests\{0,1\}$/\1/p' <<<"$log" | head -n 1)
     if [ -z "$total" ] || ! grep -q '^test result: ' <<<"$log"; then
-        echo "$crate: ERROR (the tests did not run to their end)"
+        echo "$label: ERROR (the tests did not run to their end)"
         tail -n 20 <<<"$log" | sed 's/^/    /' >&2
+        status=2
+        continue
+    fi
+    if [ "$total" = 0 ] && [ -n "$exercise" ]; then
+        names=$(cargo test -q -p "$crate" --test exercises -- --list 2>/dev/null | sed -n 's/: test$//p' | xargs)
+        echo "$label: ERROR (no such exercise in $crate; its exercises: $names)"
         status=2
         continue
     fi
     failed=$(sed -n 's/^test \(.*\) \.\.\. FAILED$/\1/p' <<<"$log" | sort)
     if [ -z "$failed" ]; then
-        echo "$crate: pass"
+        echo "$label: pass"
     else
         status=$((status > 1 ? status : 1))
         count=$(wc -l <<<"$failed")
@@ -140,7 +155,7 @@ for crate in "${chosen[@]}"; do
         hint=$(sed -n 's/^  hint: //p' <<<"$block" | head -n 1)
         # A failure outside the harness's checks: its panic message's first line.
         [ -n "$what" ] || what=$(grep -v -e '^$' -e '^thread .* panicked at' <<<"$block" | head -n 1)
-        echo "$crate: FAIL ($count of $total checks) — first: ${what:-$first}${hint:+: $hint}"
+        echo "$label: FAIL ($count of $total checks) — first: ${what:-$first}${hint:+: $hint}"
     fi
     if [ "$per_test" = 1 ]; then
         while IFS= read -r name; do

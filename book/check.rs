@@ -10,15 +10,10 @@ use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-const STEPS: [&str; 7] = [
-    "step01-exec",
-    "step02-uts",
-    "step03-reexec",
-    "step04-pid",
-    "step05-chroot-proc",
-    "step06-mount-ns",
-    "step07-cgroups",
-];
+/// The course's steps, as the workspace lists them (harness::steps()).
+fn steps() -> Vec<&'static str> {
+    harness::steps().iter().map(String::as_str).collect()
+}
 
 /// The parts of every step chapter, in order, as `##` headings.
 const PARTS: [&str; 12] = [
@@ -160,7 +155,7 @@ impl Chapter {
 
     /// The step's number, 1 to 7.
     fn number(&self) -> usize {
-        STEPS.iter().position(|step| *step == self.step).map_or(0, |i| i + 1)
+        steps().iter().position(|step| *step == self.step).map_or(0, |i| i + 1)
     }
 
     /// The body of the part with this title ("" when the part is missing: the
@@ -172,7 +167,7 @@ impl Chapter {
 
 /// Run `check` on every step chapter; fail with every problem found, one per line.
 fn check_every_chapter(what: &str, check: impl Fn(&Chapter) -> Vec<String>) {
-    let problems: Vec<String> = STEPS
+    let problems: Vec<String> = steps()
         .iter()
         .flat_map(|step| {
             let chapter = Chapter::read(step);
@@ -473,7 +468,7 @@ fn every_exercises_part_says_how_to_do_them_in_your_copy() {
 #[test]
 fn every_you_are_here_grid_marks_its_own_step() {
     let mut problems = Vec::new();
-    for n in 1..=STEPS.len() {
+    for n in 1..=steps().len() {
         let path = src().join(format!("you-are-here/step{n:02}.md"));
         let Ok(text) = fs::read_to_string(&path) else {
             problems.push(format!("{}: missing", path.display()));
@@ -485,12 +480,12 @@ fn every_you_are_here_grid_marks_its_own_step() {
             .collect();
         let bold: Vec<usize> =
             (1..=rows.len()).filter(|&row| rows[row - 1].contains("**")).collect();
-        if rows.len() != STEPS.len() || marked != [n] || bold != [n] {
+        if rows.len() != steps().len() || marked != [n] || bold != [n] {
             problems.push(format!(
                 "you-are-here/step{n:02}.md: {} rows, marked {marked:?}, bold {bold:?}; \
                  wanted {} rows with only row {n} marked `**▶ {n}. …**` and in bold",
                 rows.len(),
-                STEPS.len()
+                steps().len()
             ));
         }
     }
@@ -503,7 +498,7 @@ fn every_you_are_here_grid_marks_its_own_step() {
 #[test]
 fn every_whole_program_page_shows_the_file_without_anchor_markers() {
     let mut problems = Vec::new();
-    for step in STEPS {
+    for step in steps() {
         let page = format!("code/{step}.md");
         let text = read(&src().join(&page));
         let whole = format!("{{{{#rustdoc_include ../../../{step}/src/main.rs:main}}}}");
