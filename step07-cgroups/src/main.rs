@@ -19,7 +19,7 @@ use nix::sched::{CloneFlags, unshare};
 use nix::sys::prctl::set_pdeathsig;
 use nix::sys::signal::{SIGKILL, SigSet, Signal, kill};
 use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
-use nix::unistd::{Pid, chdir, chroot, getpid, sethostname};
+use nix::unistd::{Pid, chdir, chroot, geteuid, getpid, sethostname};
 
 // ANCHOR: cli
 #[derive(Parser)]
@@ -297,7 +297,14 @@ fn reap_children(main: Pid) -> Result<Option<u8>, Failure> {
 // ANCHOR: errors
 /// The runtime itself failed (exit code 125): say which call and why.
 fn failed(call: impl Display, err: Errno) -> Failure {
-    let hint = if err == Errno::EPERM { " — run as root (sudo)" } else { "" };
+    let hint = match err {
+        Errno::EPERM if !geteuid().is_root() => " — run as root (sudo)",
+        Errno::EPERM => {
+            " — refused although root: a security module (AppArmor, SELinux, seccomp) or a \
+             container without this capability"
+        }
+        _ => "",
+    };
     let message = format!("{call}: {}{hint}", err.desc());
     Failure { code: 125, message }
 }

@@ -1,0 +1,69 @@
+//! Checks of runtime defects once found in this course's programs, shared by the
+//! `tests/runtime_defects.rs` of steps 2 to 7 (each runs those its step can have).
+//! They check this course's own program and its messages, so grading leaves them
+//! out. (They belong next to the harness's other checks of our own program.)
+
+// Each step uses only the checks of the features it has.
+#![allow(dead_code)]
+
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::process::Command;
+
+use rootfs::harness::{Output, ROOTFS_VAR, ScratchDir};
+
+/// How a command ended and what it printed, as the harness reports a container.
+fn output(command: &mut Command) -> Output {
+    let out = command.output().unwrap_or_else(|err| panic!("cannot run {command:?}: {err}"));
+    Output {
+        pid: 0,
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// The program failed with `code` and said why in one line on stderr.
+#[track_caller]
+fn assert_fails_in_one_line(out: &Output, code: i32) {
+    assert_eq!(out.code, code, "{out:?}");
+    assert_eq!(out.stderr.lines().count(), 1, "one line on stderr: {out:?}");
+}
+
+/// A root filesystem of the test's own: an empty /proc, so that steps 5 to 7 accept
+/// it, and these files (path inside, contents, mode).
+fn scratch_root(name: &str, files: &[(&str, &[u8], u32)]) -> ScratchDir {
+    let root = ScratchDir::new(name);
+    fs::create_dir(root.path().join("proc")).expect("mkdir proc");
+    for (inside, contents, mode) in files {
+        let file = root.path().join(inside);
+        fs::write(&file, contents).expect("write into the scratch root");
+        fs::set_permissions(&file, fs::Permissions::from_mode(*mode)).expect("chmod");
+    }
+    root
+}
+
+/// `bin run true`, started through `setpriv SETPRIV...` (util-linux), from a copy
+/// of `bin` in a scratch root that any user can read (the build directory may not be).
+fn run_through_setpriv(bin: &str, setpriv: &[&str]) -> Output {
+    let program = fs::read(bin).expect("read the program");
+    let root = scratch_root("setpriv", &[("program", &program, 0o755)]);
+    let mut command = Command::new("setpriv");
+    command.args(setpriv).arg(root.path().join("program")).args(["run", "true"]);
+    output(command.env(ROOTFS_VAR, root.path()))
+}
+
+/// An operation the kernel refuses (EPERM) is explained by who runs the program:
+/// a user who is not root is told to run it as root; root, that something refused
+/// even root: here root without CAP_SYS_ADMIN, as in a container without it.
+pub fn assert_eperm_explained(bin: &str) {
+    let no_sys_admin = ["--bounding-set=-sys_admin", "--inh-caps=-sys_admin"];
+    let out = run_through_setpriv(bin, &no_sys_admin);
+    assert_fails_in_one_line(&out, 125);
+    assert!(out.stderr.contains("refused although root"), "should say who else refuses: {out:?}");
+    assert!(!out.stderr.contains("sudo"), "root needs no sudo: {out:?}");
+
+    let out = run_through_setpriv(bin, &["--reuid=65534", "--regid=65534", "--clear-groups"]);
+    assert_fails_in_one_line(&out, 125);
+    assert!(out.stderr.contains("run as root (sudo)"), "should say how to run it: {out:?}");
+}
