@@ -103,8 +103,11 @@ fn child(target: &Target) -> Result<u8, Failure> {
     let code = run_command(target);
     // With no mount namespace, our proc mount is in the host's mount table: remove it,
     // lazily (DETACH), as orphans still running may hold it open until we exit.
-    umount2("/proc", MntFlags::MNT_DETACH).map_err(|err| failed("umount(/proc)", err))?;
-    code
+    match umount2("/proc", MntFlags::MNT_DETACH) {
+        // EINVAL: /proc is no mount point any more, as the command unmounted it itself.
+        Err(err) if err != Errno::EINVAL => Err(failed("umount(/proc)", err)),
+        _ => code,
+    }
 }
 // ANCHOR_END: child
 

@@ -4,9 +4,20 @@
 #[path = "../../step02-uts/tests/runtime_defects/checks.rs"]
 mod checks;
 
+use rootfs::harness::Step;
+
 const BIN: &str = env!("CARGO_BIN_EXE_step05-chroot-proc");
+
+fn step() -> Step {
+    Step::in_rootfs(BIN)
+}
 
 #[test]
 fn eperm_says_run_as_root_only_when_not_root() {
     checks::assert_eperm_explained(BIN);
+}
+
+#[test]
+fn a_command_may_unmount_proc_itself() {
+    checks::assert_command_may_unmount_proc(&step());
 }

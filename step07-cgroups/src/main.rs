@@ -120,8 +120,11 @@ fn child(target: &Target) -> Result<u8, Failure> {
     let code = run_command(target);
     // The mount namespace would drop this mount with its last process anyway; we
     // unmount explicitly, lazily (DETACH), as orphans may still hold it open.
-    umount2("/proc", MntFlags::MNT_DETACH).map_err(|err| failed("umount(/proc)", err))?;
-    code
+    match umount2("/proc", MntFlags::MNT_DETACH) {
+        // EINVAL: /proc is no mount point any more, as the command unmounted it itself.
+        Err(err) if err != Errno::EINVAL => Err(failed("umount(/proc)", err)),
+        _ => code,
+    }
 }
 // ANCHOR_END: child
 

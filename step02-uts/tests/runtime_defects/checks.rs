@@ -10,7 +10,7 @@ use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::process::Command;
 
-use rootfs::harness::{Output, ROOTFS_VAR, ScratchDir};
+use rootfs::harness::{HostMounts, Output, ROOTFS_VAR, ScratchDir, Step};
 
 /// How a command ended and what it printed, as the harness reports a container.
 fn output(command: &mut Command) -> Output {
@@ -66,4 +66,13 @@ pub fn assert_eperm_explained(bin: &str) {
     let out = run_through_setpriv(bin, &["--reuid=65534", "--regid=65534", "--clear-groups"]);
     assert_fails_in_one_line(&out, 125);
     assert!(out.stderr.contains("run as root (sudo)"), "should say how to run it: {out:?}");
+}
+
+/// A command that unmounts /proc itself ends the container with its own status,
+/// and nothing is left mounted on the host.
+pub fn assert_command_may_unmount_proc(step: &Step) {
+    let mounts = HostMounts::now();
+    let out = step.sh("umount /proc && exit 3");
+    assert_eq!(out.code, 3, "{out:?}");
+    assert_eq!(mounts.added(), Vec::<std::path::PathBuf>::new(), "left mounted");
 }
