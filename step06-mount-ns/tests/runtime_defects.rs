@@ -4,7 +4,7 @@
 #[path = "../../step02-uts/tests/runtime_defects/checks.rs"]
 mod checks;
 
-use rootfs::harness::Step;
+use rootfs::harness::{Step, rootfs};
 
 const BIN: &str = env!("CARGO_BIN_EXE_step06-mount-ns");
 
@@ -20,4 +20,10 @@ fn eperm_says_run_as_root_only_when_not_root() {
 #[test]
 fn a_command_may_unmount_proc_itself() {
     checks::assert_command_may_unmount_proc(&step());
+}
+
+#[test]
+fn child_started_by_hand_refuses() {
+    let rootfs = rootfs().display().to_string();
+    checks::assert_child_refuses_when_started_by_hand(BIN, &["--rootfs", &rootfs, "/bin/true"]);
 }

@@ -10,7 +10,7 @@ use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::process::Command;
 
-use rootfs::harness::{HostMounts, Output, ROOTFS_VAR, ScratchDir, Step};
+use rootfs::harness::{HostMounts, Output, ROOTFS_VAR, ScratchDir, Step, current_hostname};
 
 /// How a command ended and what it printed, as the harness reports a container.
 fn output(command: &mut Command) -> Output {
@@ -75,4 +75,24 @@ pub fn assert_command_may_unmount_proc(step: &Step) {
     let out = step.sh("umount /proc && exit 3");
     assert_eq!(out.code, 3, "{out:?}");
     assert_eq!(mounts.added(), Vec::<std::path::PathBuf>::new(), "left mounted");
+}
+
+/// `bin child COMMAND...` started by hand, as a learner might try on the host: it
+/// refuses (125, one line) and changes nothing, as it is not in the namespaces `run`
+/// makes. The host's hostname is still the host's after it.
+///
+/// Safely: the child runs in a small copy of the host that unshare(1) makes, with
+/// PID, UTS and mount namespaces of its own, so a child that does not refuse renames
+/// and mounts in that copy, never on this machine. The copy keeps what the child may
+/// look at to tell where it is: a PID 1 of its own (the shell, whose UTS namespace
+/// the child shares, as the host's init shares the host's), /proc showing it, and the
+/// child not PID 1. (`unshare --uts` alone would not do: the child would not share
+/// the UTS namespace of PID 1, the host's init, as if `run` had started it.)
+pub fn assert_child_refuses_when_started_by_hand(bin: &str, command: &[&str]) {
+    let script = r#""$0" child "$@"; code=$?; hostname; exit $code"#;
+    let mut unshare = Command::new("unshare");
+    unshare.args(["--pid", "--fork", "--mount-proc", "--uts", "sh", "-c", script, bin]);
+    let out = output(unshare.args(command));
+    assert_fails_in_one_line(&out, 125);
+    assert_eq!(out.stdout.trim(), current_hostname(), "the child renamed its host: {out:?}");
 }
