@@ -6,6 +6,7 @@
 
 use std::ffi::{OsStr, OsString};
 use std::fmt::Display;
+use std::io::Read;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitCode};
@@ -246,21 +247,39 @@ fn cannot_start(command: &OsStr, err: io::Error) -> Failure {
     if err.kind() != io::ErrorKind::NotFound {
         return Failure { code: 126, message };
     }
-    if !exists_in_path(command) {
+    let Some(file) = find_in_path(command) else {
         return Failure { code: 127, message };
-    }
-    // The kernel says ENOENT also when the program's ELF interpreter is missing.
-    let why = "yet it exists: it is dynamically linked and its loader is missing from the \
-               root filesystem (use a statically linked program)";
-    Failure { code: 126, message: format!("{message} — {why}") }
+    };
+    // The kernel says ENOENT also when the file exists but what starts it does not.
+    // It exists, so we exit 126 (shells exit 127 here; runc, 1).
+    let why = missing_starter(&file);
+    Failure { code: 126, message: format!("{message} — yet it exists: {why}") }
 }
 
-/// Whether `command` names a file, looked up in PATH as running it would.
-fn exists_in_path(command: &OsStr) -> bool {
+/// The file `command` names, looked up in PATH as running it would, if it exists.
+fn find_in_path(command: &OsStr) -> Option<PathBuf> {
     if command.as_encoded_bytes().contains(&b'/') {
-        return Path::new(command).exists();
+        return Some(PathBuf::from(command)).filter(|file| file.exists());
     }
     let path = std::env::var_os("PATH").unwrap_or_default();
-    std::env::split_paths(&path).any(|dir| dir.join(command).exists())
+    std::env::split_paths(&path).map(|dir| dir.join(command)).find(|file| file.exists())
+}
+
+/// What the kernel starts to run `file`, and did not find: a script's interpreter,
+/// named on its first line after `#!`, or else a dynamically linked program's loader.
+fn missing_starter(file: &Path) -> String {
+    let mut head = Vec::new();
+    let _ = fs::File::open(file).and_then(|file| file.take(256).read_to_end(&mut head));
+    let Some(line) = head.strip_prefix(b"#!") else {
+        return "it is dynamically linked and its loader is missing from the root filesystem \
+                (use a statically linked program)"
+            .into();
+    };
+    // The first word, as the kernel reads it. Quoted: a script saved with Windows line
+    // ends names "/bin/sh\r".
+    let line = String::from_utf8_lossy(line);
+    let mut words = line.split('\n').next().unwrap_or_default().split([' ', '\t']);
+    let interpreter = words.find(|word| !word.is_empty()).unwrap_or_default();
+    format!("its interpreter {interpreter:?} is not found in the container")
 }
 // ANCHOR_END: errors

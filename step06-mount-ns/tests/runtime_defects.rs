@@ -27,3 +27,8 @@ fn child_started_by_hand_refuses() {
     let rootfs = rootfs().display().to_string();
     checks::assert_child_refuses_when_started_by_hand(BIN, &["--rootfs", &rootfs, "/bin/true"]);
 }
+
+#[test]
+fn a_missing_script_interpreter_is_named_not_called_a_loader() {
+    checks::assert_missing_interpreter_or_loader_named(&step());
+}

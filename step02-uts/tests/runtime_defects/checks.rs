@@ -96,3 +96,26 @@ pub fn assert_child_refuses_when_started_by_hand(bin: &str, command: &[&str]) {
     assert_fails_in_one_line(&out, 125);
     assert_eq!(out.stdout.trim(), current_hostname(), "the child renamed its host: {out:?}");
 }
+
+/// A program that exists but cannot start, as what the kernel starts to run it
+/// does not exist: a script's `#!` interpreter is named as such (quoted, so that a
+/// Windows line end shows), a dynamically linked program's loader as a loader.
+/// Both exit 126: the file exists but cannot be executed.
+pub fn assert_missing_interpreter_or_loader_named(step: &Step) {
+    let host_true = fs::read("/bin/true").expect("the host's /bin/true (dynamically linked)");
+    let files: [(&str, &[u8], u32); 3] = [
+        ("script", b"#!/no/such/interpreter -x\necho hi\n", 0o755),
+        ("windows", b"#!/bin/sh\r\necho hi\r\n", 0o755),
+        ("true", &host_true, 0o755),
+    ];
+    let root = scratch_root("no-interpreter", &files);
+    let dir = root.path().display().to_string();
+    let named = |command: &str, expected: &str| {
+        let out = step.run(&["--rootfs", &dir, command]);
+        assert_fails_in_one_line(&out, 126);
+        assert!(out.stderr.contains(expected), "should say {expected}: {out:?}");
+    };
+    named("/script", r#"its interpreter "/no/such/interpreter" is not found"#);
+    named("/windows", r#"its interpreter "/bin/sh\r" is not found"#);
+    named("/true", "its loader is missing");
+}
