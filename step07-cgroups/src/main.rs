@@ -209,12 +209,14 @@ fn create_cgroup(pids_max: u32) -> Result<PathBuf, Failure> {
 }
 
 /// Remove the cgroups of containers whose `run` was killed before it could: their
-/// names hold a PID that no longer exists. (rmdir refuses a cgroup with a process.)
+/// names hold a PID that no longer exists, or ours, which the kernel has given to us
+/// since (we have made no cgroup yet). (rmdir refuses a cgroup with a process.)
 fn remove_stale_cgroups(hierarchy: &Path) {
+    let stale = |pid| pid == getpid() || kill(pid, None) == Err(Errno::ESRCH);
     for entry in fs::read_dir(hierarchy).into_iter().flatten().flatten() {
         let name = entry.file_name();
         let pid = name.to_str().and_then(|n| n.strip_prefix("container-")?.parse().ok());
-        if pid.is_some_and(|pid| kill(Pid::from_raw(pid), None) == Err(Errno::ESRCH)) {
+        if pid.map(Pid::from_raw).is_some_and(stale) {
             let _ = fs::remove_dir(entry.path());
         }
     }
