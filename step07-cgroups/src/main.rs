@@ -196,6 +196,7 @@ fn create_cgroup(pids_max: u32) -> Result<PathBuf, Failure> {
     let (hierarchy, v2) = pids_hierarchy()?;
     remove_stale_cgroups(&hierarchy);
     if v2 {
+        refuse_internal_processes(&hierarchy)?;
         // In cgroup v2 a controller acts in a cgroup only if its parent hands it down.
         write(&hierarchy.join("cgroup.subtree_control"), "+pids")?;
     }
@@ -206,6 +207,27 @@ fn create_cgroup(pids_max: u32) -> Result<PathBuf, Failure> {
         let _ = fs::remove_dir(&cgroup);
     })?;
     Ok(cgroup)
+}
+
+/// cgroup v2's rule of "no internal processes": the cgroups below one that holds
+/// processes get no controller, unless it is the root. In a container, the tree we
+/// see is often rooted at the container's own cgroup, which holds its processes.
+/// (Writing +pids would even succeed, and joining our cgroup fail, EOPNOTSUPP.)
+fn refuse_internal_processes(hierarchy: &Path) -> Result<(), Failure> {
+    // The real root cgroup is the one without a cgroup.type file.
+    let is_root = !hierarchy.join("cgroup.type").exists();
+    let processes = fs::read_to_string(hierarchy.join("cgroup.procs")).unwrap_or_default();
+    if is_root || processes.trim().is_empty() {
+        return Ok(());
+    }
+    let h = hierarchy.display();
+    let message = format!(
+        "{h} holds processes and is not the root cgroup (are we in a container?): cgroup v2 \
+         then gives no controller to the cgroups below it; move the processes into a cgroup \
+         of their own first: mkdir -p {h}/init && xargs -rn1 < {h}/cgroup.procs > \
+         {h}/init/cgroup.procs"
+    );
+    Err(Failure { code: 125, message })
 }
 
 /// Remove the cgroups of containers whose `run` was killed before it could: their
