@@ -4,16 +4,4 @@
 #[path = "../../step02-uts/tests/runtime_defects/checks.rs"]
 mod checks;
 
-use rootfs::harness::busybox;
-
-const BIN: &str = env!("CARGO_BIN_EXE_step04-pid");
-
-#[test]
-fn eperm_says_run_as_root_only_when_not_root() {
-    checks::assert_eperm_explained(BIN);
-}
-
-#[test]
-fn child_started_by_hand_refuses() {
-    checks::assert_child_refuses_when_started_by_hand(BIN, &[&busybox(), "true"]);
-}
+checks::runtime_defect_tests!(4, env!("CARGO_BIN_EXE_step04-pid"));

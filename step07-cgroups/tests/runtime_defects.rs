@@ -8,34 +8,11 @@ use std::fs;
 use std::io::Write;
 use std::process::{Command, Stdio};
 
-use rootfs::harness::{ROOTFS_VAR, Step, pids_hierarchy, rootfs};
+use rootfs::harness::{ROOTFS_VAR, pids_hierarchy, rootfs};
 
 const BIN: &str = env!("CARGO_BIN_EXE_step07-cgroups");
 
-fn step() -> Step {
-    Step::in_rootfs(BIN)
-}
-
-#[test]
-fn eperm_says_run_as_root_only_when_not_root() {
-    checks::assert_eperm_explained(BIN);
-}
-
-#[test]
-fn a_command_may_unmount_proc_itself() {
-    checks::assert_command_may_unmount_proc(&step());
-}
-
-#[test]
-fn child_started_by_hand_refuses() {
-    let rootfs = rootfs().display().to_string();
-    checks::assert_child_refuses_when_started_by_hand(BIN, &["--rootfs", &rootfs, "/bin/true"]);
-}
-
-#[test]
-fn a_missing_script_interpreter_is_named_not_called_a_loader() {
-    checks::assert_missing_interpreter_or_loader_named(&step());
-}
+checks::runtime_defect_tests!(7, BIN);
 
 /// After PID reuse: a run was killed and left its cgroup `container-<its PID>`, and
 /// the kernel has since given that PID to a new run. To know the new run's PID

@@ -1,16 +1,17 @@
 //! Checks of runtime defects once found in this course's programs, shared by the
-//! `tests/runtime_defects.rs` of steps 2 to 7 (each runs those its step can have).
-//! They check this course's own program and its messages, so grading leaves them
-//! out. (They belong next to the harness's other checks of our own program.)
+//! `tests/runtime_defects.rs` of steps 2 to 7: `checks::runtime_defect_tests!(N, BIN)`
+//! makes a test of each check that step N can fail. They check this course's own
+//! program and its messages, so grading leaves them out. (They belong next to the
+//! harness's other checks of our own program.)
 
-// Each step uses only the checks of the features it has.
+// Step N's tests use only the checks it can fail.
 #![allow(dead_code)]
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::process::Command;
 
-use rootfs::harness::{HostMounts, Output, ROOTFS_VAR, ScratchDir, Step, current_hostname};
+use rootfs::harness::{HostMounts, Output, ROOTFS_VAR, ScratchDir, Step, current_hostname, rootfs};
 
 /// How a command ended and what it printed, as the harness reports a container.
 fn output(command: &mut Command) -> Output {
@@ -77,9 +78,10 @@ pub fn assert_command_may_unmount_proc(step: &Step) {
     assert_eq!(mounts.added(), Vec::<std::path::PathBuf>::new(), "left mounted");
 }
 
-/// `bin child COMMAND...` started by hand, as a learner might try on the host: it
+/// `bin child /bin/true` started by hand, as a learner might try on the host: it
 /// refuses (125, one line) and changes nothing, as it is not in the namespaces `run`
-/// makes. The host's hostname is still the host's after it.
+/// makes. The host's hostname is still the host's after it. (From step 5 on, its
+/// root filesystem is the course's, named in `CONTAINER_ROOTFS`.)
 ///
 /// Safely: the child runs in a small copy of the host that unshare(1) makes, with
 /// PID, UTS and mount namespaces of its own, so a child that does not refuse renames
@@ -88,11 +90,11 @@ pub fn assert_command_may_unmount_proc(step: &Step) {
 /// the child shares, as the host's init shares the host's), /proc showing it, and the
 /// child not PID 1. (`unshare --uts` alone would not do: the child would not share
 /// the UTS namespace of PID 1, the host's init, as if `run` had started it.)
-pub fn assert_child_refuses_when_started_by_hand(bin: &str, command: &[&str]) {
-    let script = r#""$0" child "$@"; code=$?; hostname; exit $code"#;
+pub fn assert_child_refuses_when_started_by_hand(bin: &str) {
+    let script = r#""$0" child /bin/true; code=$?; hostname; exit $code"#;
     let mut unshare = Command::new("unshare");
     unshare.args(["--pid", "--fork", "--mount-proc", "--uts", "sh", "-c", script, bin]);
-    let out = output(unshare.args(command));
+    let out = output(unshare.env(ROOTFS_VAR, rootfs()));
     assert_fails_in_one_line(&out, 125);
     assert_eq!(out.stdout.trim(), current_hostname(), "the child renamed its host: {out:?}");
 }
@@ -119,3 +121,44 @@ pub fn assert_missing_interpreter_or_loader_named(step: &Step) {
     named("/windows", r#"its interpreter "/bin/sh\r" is not found"#);
     named("/true", "its loader is missing");
 }
+
+/// The `#[test]` functions of the checks above that step `$n` (2 to 7) can fail,
+/// for its program `$bin`.
+macro_rules! runtime_defect_tests {
+    (2, $bin:expr) => {
+        #[test]
+        fn eperm_says_run_as_root_only_when_not_root() {
+            $crate::checks::assert_eperm_explained($bin);
+        }
+    };
+    (3, $bin:expr) => {
+        $crate::checks::runtime_defect_tests!(2, $bin);
+        #[test]
+        fn child_started_by_hand_refuses() {
+            $crate::checks::assert_child_refuses_when_started_by_hand($bin);
+        }
+    };
+    (4, $bin:expr) => {
+        $crate::checks::runtime_defect_tests!(3, $bin);
+    };
+    (5, $bin:expr) => {
+        $crate::checks::runtime_defect_tests!(4, $bin);
+        #[test]
+        fn a_command_may_unmount_proc_itself() {
+            let step = rootfs::harness::Step::in_rootfs($bin);
+            $crate::checks::assert_command_may_unmount_proc(&step);
+        }
+        #[test]
+        fn a_missing_script_interpreter_is_named_not_called_a_loader() {
+            let step = rootfs::harness::Step::in_rootfs($bin);
+            $crate::checks::assert_missing_interpreter_or_loader_named(&step);
+        }
+    };
+    (6, $bin:expr) => {
+        $crate::checks::runtime_defect_tests!(5, $bin);
+    };
+    (7, $bin:expr) => {
+        $crate::checks::runtime_defect_tests!(6, $bin);
+    };
+}
+pub(crate) use runtime_defect_tests;
