@@ -13,6 +13,7 @@ use std::process::{Command, ExitCode, ExitStatus};
 use clap::{Args, Parser, Subcommand};
 use nix::errno::Errno;
 use nix::sched::{CloneFlags, unshare};
+use nix::unistd::geteuid;
 
 // ANCHOR: cli
 #[derive(Parser)]
@@ -82,7 +83,14 @@ fn run_command(target: &Target) -> Result<u8, Failure> {
 // ANCHOR: errors
 /// The runtime itself failed (exit code 125): say which call and why.
 fn failed(call: impl Display, err: Errno) -> Failure {
-    let hint = if err == Errno::EPERM { " — run as root (sudo)" } else { "" };
+    let hint = match err {
+        Errno::EPERM if !geteuid().is_root() => " — run as root (sudo)",
+        Errno::EPERM => {
+            " — refused although root: a security module (AppArmor, SELinux, seccomp) or a \
+             container without this capability"
+        }
+        _ => "",
+    };
     let message = format!("{call}: {}{hint}", err.desc());
     Failure { code: 125, message }
 }

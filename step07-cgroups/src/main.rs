@@ -7,6 +7,7 @@
 
 use std::ffi::{OsStr, OsString};
 use std::fmt::Display;
+use std::io::Read;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitCode};
@@ -19,7 +20,7 @@ use nix::sched::{CloneFlags, unshare};
 use nix::sys::prctl::set_pdeathsig;
 use nix::sys::signal::{SIGKILL, SigSet, Signal, kill};
 use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
-use nix::unistd::{Pid, chdir, chroot, getpid, sethostname};
+use nix::unistd::{Pid, chdir, chroot, geteuid, getpid, sethostname};
 
 // ANCHOR: cli
 #[derive(Parser)]
@@ -112,6 +113,7 @@ fn run(target: &Target) -> Result<u8, Failure> {
 // ANCHOR: child
 /// Inside the container, before the command starts: the moment to set it up.
 fn child(target: &Target) -> Result<u8, Failure> {
+    ensure_started_by_run()?;
     if let Some(cgroup) = &target.cgroup {
         join_cgroup(cgroup)?;
     }
@@ -120,8 +122,23 @@ fn child(target: &Target) -> Result<u8, Failure> {
     let code = run_command(target);
     // The mount namespace would drop this mount with its last process anyway; we
     // unmount explicitly, lazily (DETACH), as orphans may still hold it open.
-    umount2("/proc", MntFlags::MNT_DETACH).map_err(|err| failed("umount(/proc)", err))?;
-    code
+    match umount2("/proc", MntFlags::MNT_DETACH) {
+        // EINVAL: /proc is no mount point any more, as the command unmounted it itself.
+        Err(err) if err != Errno::EINVAL => Err(failed("umount(/proc)", err)),
+        _ => code,
+    }
+}
+
+/// `run` starts us inside a UTS namespace it made; started by hand on the host, we
+/// would share the host's and change the host itself. Our /proc is still the host's
+/// here, so its PID 1 is the host's init: sharing its namespace means `run` made none.
+fn ensure_started_by_run() -> Result<(), Failure> {
+    let uts = |pid: &str| fs::read_link(format!("/proc/{pid}/ns/uts")).ok();
+    if uts("self") != uts("1") {
+        return Ok(());
+    }
+    let message = "`child` is started by `run`, not by hand: here it would change the host".into();
+    Err(Failure { code: 125, message })
 }
 // ANCHOR_END: child
 
@@ -179,6 +196,7 @@ fn create_cgroup(pids_max: u32) -> Result<PathBuf, Failure> {
     let (hierarchy, v2) = pids_hierarchy()?;
     remove_stale_cgroups(&hierarchy);
     if v2 {
+        refuse_internal_processes(&hierarchy)?;
         // In cgroup v2 a controller acts in a cgroup only if its parent hands it down.
         write(&hierarchy.join("cgroup.subtree_control"), "+pids")?;
     }
@@ -191,13 +209,36 @@ fn create_cgroup(pids_max: u32) -> Result<PathBuf, Failure> {
     Ok(cgroup)
 }
 
+/// cgroup v2's rule of "no internal processes": the cgroups below one that holds
+/// processes get no controller, unless it is the root. In a container, the tree we
+/// see is often rooted at the container's own cgroup, which holds its processes.
+/// (Writing +pids would even succeed, and joining our cgroup fail, EOPNOTSUPP.)
+fn refuse_internal_processes(hierarchy: &Path) -> Result<(), Failure> {
+    // The real root cgroup is the one without a cgroup.type file.
+    let is_root = !hierarchy.join("cgroup.type").exists();
+    let processes = fs::read_to_string(hierarchy.join("cgroup.procs")).unwrap_or_default();
+    if is_root || processes.trim().is_empty() {
+        return Ok(());
+    }
+    let h = hierarchy.display();
+    let message = format!(
+        "{h} holds processes and is not the root cgroup (are we in a container?): cgroup v2 \
+         then gives no controller to the cgroups below it; move the processes into a cgroup \
+         of their own first: mkdir -p {h}/init && xargs -rn1 < {h}/cgroup.procs > \
+         {h}/init/cgroup.procs"
+    );
+    Err(Failure { code: 125, message })
+}
+
 /// Remove the cgroups of containers whose `run` was killed before it could: their
-/// names hold a PID that no longer exists. (rmdir refuses a cgroup with a process.)
+/// names hold a PID that no longer exists, or ours, which the kernel has given to us
+/// since (we have made no cgroup yet). (rmdir refuses a cgroup with a process.)
 fn remove_stale_cgroups(hierarchy: &Path) {
+    let stale = |pid| pid == getpid() || kill(pid, None) == Err(Errno::ESRCH);
     for entry in fs::read_dir(hierarchy).into_iter().flatten().flatten() {
         let name = entry.file_name();
         let pid = name.to_str().and_then(|n| n.strip_prefix("container-")?.parse().ok());
-        if pid.is_some_and(|pid| kill(Pid::from_raw(pid), None) == Err(Errno::ESRCH)) {
+        if pid.map(Pid::from_raw).is_some_and(stale) {
             let _ = fs::remove_dir(entry.path());
         }
     }
@@ -297,7 +338,14 @@ fn reap_children(main: Pid) -> Result<Option<u8>, Failure> {
 // ANCHOR: errors
 /// The runtime itself failed (exit code 125): say which call and why.
 fn failed(call: impl Display, err: Errno) -> Failure {
-    let hint = if err == Errno::EPERM { " — run as root (sudo)" } else { "" };
+    let hint = match err {
+        Errno::EPERM if !geteuid().is_root() => " — run as root (sudo)",
+        Errno::EPERM => {
+            " — refused although root: a security module (AppArmor, SELinux, seccomp) or a \
+             container without this capability"
+        }
+        _ => "",
+    };
     let message = format!("{call}: {}{hint}", err.desc());
     Failure { code: 125, message }
 }
@@ -313,21 +361,39 @@ fn cannot_start(command: &OsStr, err: io::Error) -> Failure {
     if err.kind() != io::ErrorKind::NotFound {
         return Failure { code: 126, message };
     }
-    if !exists_in_path(command) {
+    let Some(file) = find_in_path(command) else {
         return Failure { code: 127, message };
-    }
-    // The kernel says ENOENT also when the program's ELF interpreter is missing.
-    let why = "yet it exists: it is dynamically linked and its loader is missing from the \
-               root filesystem (use a statically linked program)";
-    Failure { code: 126, message: format!("{message} — {why}") }
+    };
+    // The kernel says ENOENT also when the file exists but what starts it does not.
+    // It exists, so we exit 126 (shells exit 127 here; runc, 1).
+    let why = missing_starter(&file);
+    Failure { code: 126, message: format!("{message} — yet it exists: {why}") }
 }
 
-/// Whether `command` names a file, looked up in PATH as running it would.
-fn exists_in_path(command: &OsStr) -> bool {
+/// The file `command` names, looked up in PATH as running it would, if it exists.
+fn find_in_path(command: &OsStr) -> Option<PathBuf> {
     if command.as_encoded_bytes().contains(&b'/') {
-        return Path::new(command).exists();
+        return Some(PathBuf::from(command)).filter(|file| file.exists());
     }
     let path = std::env::var_os("PATH").unwrap_or_default();
-    std::env::split_paths(&path).any(|dir| dir.join(command).exists())
+    std::env::split_paths(&path).map(|dir| dir.join(command)).find(|file| file.exists())
+}
+
+/// What the kernel starts to run `file`, and did not find: a script's interpreter,
+/// named on its first line after `#!`, or else a dynamically linked program's loader.
+fn missing_starter(file: &Path) -> String {
+    let mut head = Vec::new();
+    let _ = fs::File::open(file).and_then(|file| file.take(256).read_to_end(&mut head));
+    let Some(line) = head.strip_prefix(b"#!") else {
+        return "it is dynamically linked and its loader is missing from the root filesystem \
+                (use a statically linked program)"
+            .into();
+    };
+    // The first word, as the kernel reads it. Quoted: a script saved with Windows line
+    // ends names "/bin/sh\r".
+    let line = String::from_utf8_lossy(line);
+    let mut words = line.split('\n').next().unwrap_or_default().split([' ', '\t']);
+    let interpreter = words.find(|word| !word.is_empty()).unwrap_or_default();
+    format!("its interpreter {interpreter:?} is not found in the container")
 }
 // ANCHOR_END: errors
