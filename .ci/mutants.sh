@@ -68,10 +68,16 @@ mutant step01-exec "exit code passthrough (always 0)" \
 mutant step02-uts "CLONE_NEWUTS" \
     'unshare(CloneFlags::CLONE_NEWUTS)' \
     'unshare(CloneFlags::empty())'
+mutant step02-uts "EPERM: 'run as root (sudo)' only when not root" \
+    'Errno::EPERM if !geteuid().is_root() =>' \
+    'Errno::EPERM =>'
 
 mutant step03-reexec "sethostname(container) in child" \
     'sethostname("container")' \
     'Ok::<(), Errno>(())'
+mutant step03-reexec "child refuses when started by hand" \
+    'ensure_started_by_run()?;' \
+    '// mutant: no check'
 
 mutant step04-pid "CLONE_NEWPID" \
     'unshare(CloneFlags::CLONE_NEWUTS | CloneFlags::CLONE_NEWPID)' \
@@ -92,11 +98,17 @@ mutant step05-chroot-proc "chroot" \
 mutant step05-chroot-proc "proc mount (and its umount)" \
     'mount(Some("proc"), "/proc", Some("proc"), MsFlags::empty(), None::<&str>)' \
     'Ok::<(), Errno>(())' \
-    'umount2("/proc", MntFlags::MNT_DETACH).map_err(|err| failed("umount(/proc)", err))?;' \
-    '// mutant: no proc mount, so no umount'
+    'umount2("/proc", MntFlags::MNT_DETACH)' \
+    'Ok::<(), Errno>(())'
 mutant step05-chroot-proc "umount of /proc after the command" \
-    'umount2("/proc", MntFlags::MNT_DETACH).map_err(|err| failed("umount(/proc)", err))?;' \
-    '// mutant: /proc left mounted'
+    'umount2("/proc", MntFlags::MNT_DETACH)' \
+    'Ok::<(), Errno>(())'
+mutant step05-chroot-proc "EINVAL from the umount of /proc ignored" \
+    'Err(err) if err != Errno::EINVAL =>' \
+    'Err(err) =>'
+mutant step05-chroot-proc "a missing #! interpreter named" \
+    'head.strip_prefix(b"#!")' \
+    'None::<&[u8]>'
 
 mutant step06-mount-ns "CLONE_NEWNS" \
     'unshare(CloneFlags::CLONE_NEWUTS | CloneFlags::CLONE_NEWPID | CloneFlags::CLONE_NEWNS)' \
@@ -117,6 +129,9 @@ mutant step07-cgroups "child joins the cgroup" \
 mutant step07-cgroups "remove_stale_cgroups" \
     'remove_stale_cgroups(&hierarchy);' \
     '// mutant: stale cgroups kept'
+mutant step07-cgroups "a stale cgroup named after our own PID swept" \
+    'pid == getpid() || ' \
+    ''
 
 # ---------------------------------------------------------------------------
 ci_setup

@@ -18,7 +18,7 @@
 //! the step's own binary. The graded tests of step N are `stepNN-*/tests/stepNN.rs`;
 //! those named `feature_*` check what step N adds, and fail against step N-1's
 //! program (`.ci/previous-step.sh`). `tests/ours.rs`, `tests/book.rs` and step 7's
-//! `bad_input.rs` and `load.rs` check this course's own program (its flags, its
+//! `bad_input.rs` and `load.rs`, and steps 2 to 7's `runtime_defects.rs`, check this course's own program (its flags, its
 //! messages, its snapshots) and are left out of grading (`.ci/grade.sh`). In each
 //! of them, `harness::step!()` is the step under test (its package and binary).
 //!
@@ -44,6 +44,8 @@
 //!   of [`Step`]; [`graded`]: the macros that turn them into each step's tests;
 //! - [`ungraded`]: the checks that several steps' `tests/ours.rs` and
 //!   `tests/exercises.rs` share (not graded), in the same format;
+//! - [`defects`]: runtime defects once found in this course's programs, each
+//!   checked so that it stays fixed (not graded; [`runtime_defect_tests!`]);
 //! - [`book`]: what the book shows, produced by the tests (sessions, the isolation
 //!   matrix, the change from one step to the next);
 //! - [`mod@workspace`]: the workspace and its steps, listed once ([`steps`]);
@@ -51,6 +53,7 @@
 
 pub mod book;
 pub mod checks;
+pub mod defects;
 pub mod fixtures;
 pub mod graded;
 pub mod kernel;
