@@ -15,6 +15,7 @@ use std::process::{Command, ExitCode, ExitStatus};
 use clap::{Args, Parser, Subcommand};
 use nix::errno::Errno;
 use nix::sched::{CloneFlags, unshare};
+use nix::unistd::geteuid;
 
 // ANCHOR: cli
 #[derive(Parser)]
@@ -74,6 +75,8 @@ fn run(target: &Target) -> Result<u8, Failure> {
     //   it and return its exit code. In the new `fn child`, set the hostname with
     //   nix::unistd::sethostname("container"), then call run_command. A failure to start
     //   /proc/self/exe is the runtime's (exit code 125), not the command's.
+    //   Beware: `child` run by hand on the host would rename the host. The course's own
+    //   child refuses then (it compares /proc/self/ns/uts with /proc/1/ns/uts); yours may.
     run_command(target)
 }
 // ANCHOR_END: run
@@ -92,7 +95,14 @@ fn run_command(target: &Target) -> Result<u8, Failure> {
 // ANCHOR: errors
 /// The runtime itself failed (exit code 125): say which call and why.
 fn failed(call: impl Display, err: Errno) -> Failure {
-    let hint = if err == Errno::EPERM { " — run as root (sudo)" } else { "" };
+    let hint = match err {
+        Errno::EPERM if !geteuid().is_root() => " — run as root (sudo)",
+        Errno::EPERM => {
+            " — refused although root: a security module (AppArmor, SELinux, seccomp) or a \
+             container without this capability"
+        }
+        _ => "",
+    };
     let message = format!("{call}: {}{hint}", err.desc());
     Failure { code: 125, message }
 }

@@ -9,14 +9,14 @@
 
 use std::ffi::{OsStr, OsString};
 use std::fmt::Display;
-use std::io;
 use std::os::unix::process::ExitStatusExt;
 use std::process::{Command, ExitCode, ExitStatus};
+use std::{fs, io};
 
 use clap::{Args, Parser, Subcommand};
 use nix::errno::Errno;
 use nix::sched::{CloneFlags, unshare};
-use nix::unistd::sethostname;
+use nix::unistd::{geteuid, sethostname};
 
 // ANCHOR: cli
 #[derive(Parser)]
@@ -88,8 +88,21 @@ fn run(target: &Target) -> Result<u8, Failure> {
 // ANCHOR: child
 /// Inside the container, before the command starts: the moment to set it up.
 fn child(target: &Target) -> Result<u8, Failure> {
+    ensure_started_by_run()?;
     sethostname("container").map_err(|err| failed("sethostname(container)", err))?;
     run_command(target)
+}
+
+/// `run` starts us inside a UTS namespace it made; started by hand on the host, we
+/// would share the host's and change the host itself. Our /proc is still the host's
+/// here, so its PID 1 is the host's init: sharing its namespace means `run` made none.
+fn ensure_started_by_run() -> Result<(), Failure> {
+    let uts = |pid: &str| fs::read_link(format!("/proc/{pid}/ns/uts")).ok();
+    if uts("self") != uts("1") {
+        return Ok(());
+    }
+    let message = "`child` is started by `run`, not by hand: here it would change the host".into();
+    Err(Failure { code: 125, message })
 }
 // ANCHOR_END: child
 
@@ -118,7 +131,14 @@ fn run_command(target: &Target) -> Result<u8, Failure> {
 // ANCHOR: errors
 /// The runtime itself failed (exit code 125): say which call and why.
 fn failed(call: impl Display, err: Errno) -> Failure {
-    let hint = if err == Errno::EPERM { " — run as root (sudo)" } else { "" };
+    let hint = match err {
+        Errno::EPERM if !geteuid().is_root() => " — run as root (sudo)",
+        Errno::EPERM => {
+            " — refused although root: a security module (AppArmor, SELinux, seccomp) or a \
+             container without this capability"
+        }
+        _ => "",
+    };
     let message = format!("{call}: {}{hint}", err.desc());
     Failure { code: 125, message }
 }

@@ -9,9 +9,9 @@
 
 use std::ffi::{OsStr, OsString};
 use std::fmt::Display;
-use std::io;
 use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, ExitCode};
+use std::{fs, io};
 
 use clap::{Args, Parser, Subcommand};
 use nix::errno::Errno;
@@ -19,7 +19,7 @@ use nix::sched::{CloneFlags, unshare};
 use nix::sys::prctl::set_pdeathsig;
 use nix::sys::signal::{SIGKILL, SigSet, Signal, kill};
 use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
-use nix::unistd::{Pid, sethostname};
+use nix::unistd::{Pid, geteuid, sethostname};
 
 // ANCHOR: cli
 #[derive(Parser)]
@@ -97,6 +97,7 @@ fn run(target: &Target) -> Result<u8, Failure> {
 // ANCHOR: child
 /// Inside the container, before the command starts: the moment to set it up.
 fn child(target: &Target) -> Result<u8, Failure> {
+    ensure_started_by_run()?;
     sethostname("container").map_err(|err| failed("sethostname(container)", err))?;
     // TODO(step 5): before the command: chroot(DIR), chdir("/"), then mount a fresh proc
     //   filesystem on /proc (mount(Some("proc"), "/proc", Some("proc"), ...)): it shows the
@@ -104,6 +105,18 @@ fn child(target: &Target) -> Result<u8, Failure> {
     //   (umount2 with MNT_DETACH: orphans may still hold it), since without a mount
     //   namespace it sits in the host's mount table.
     run_command(target)
+}
+
+/// `run` starts us inside a UTS namespace it made; started by hand on the host, we
+/// would share the host's and change the host itself. Our /proc is still the host's
+/// here, so its PID 1 is the host's init: sharing its namespace means `run` made none.
+fn ensure_started_by_run() -> Result<(), Failure> {
+    let uts = |pid: &str| fs::read_link(format!("/proc/{pid}/ns/uts")).ok();
+    if uts("self") != uts("1") {
+        return Ok(());
+    }
+    let message = "`child` is started by `run`, not by hand: here it would change the host".into();
+    Err(Failure { code: 125, message })
 }
 // ANCHOR_END: child
 
@@ -129,7 +142,8 @@ fn block_signals() -> Result<SigSet, Failure> {
 }
 
 /// Start `command` for `supervise`: with no signal blocked (a new process inherits
-/// its parent's mask), and killed if we die first, so a container never outlives `run`.
+/// its parent's mask), and killed if we die first, so a container does not outlive
+/// `run`. (If we die before the new process reaches its prctl, no signal comes.)
 fn spawn_supervised(command: &mut Command) -> io::Result<Child> {
     let prepare = || {
         SigSet::all().thread_unblock()?;
@@ -179,7 +193,14 @@ fn reap_children(main: Pid) -> Result<Option<u8>, Failure> {
 // ANCHOR: errors
 /// The runtime itself failed (exit code 125): say which call and why.
 fn failed(call: impl Display, err: Errno) -> Failure {
-    let hint = if err == Errno::EPERM { " — run as root (sudo)" } else { "" };
+    let hint = match err {
+        Errno::EPERM if !geteuid().is_root() => " — run as root (sudo)",
+        Errno::EPERM => {
+            " — refused although root: a security module (AppArmor, SELinux, seccomp) or a \
+             container without this capability"
+        }
+        _ => "",
+    };
     let message = format!("{call}: {}{hint}", err.desc());
     Failure { code: 125, message }
 }

@@ -9,10 +9,11 @@
 
 use std::ffi::{OsStr, OsString};
 use std::fmt::Display;
-use std::io;
+use std::io::Read;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitCode};
+use std::{fs, io};
 
 use clap::{Args, Parser, Subcommand};
 use nix::errno::Errno;
@@ -21,7 +22,7 @@ use nix::sched::{CloneFlags, unshare};
 use nix::sys::prctl::set_pdeathsig;
 use nix::sys::signal::{SIGKILL, SigSet, Signal, kill};
 use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
-use nix::unistd::{Pid, chdir, chroot, sethostname};
+use nix::unistd::{Pid, chdir, chroot, geteuid, sethostname};
 
 // ANCHOR: cli
 #[derive(Parser)]
@@ -105,13 +106,29 @@ fn run(target: &Target) -> Result<u8, Failure> {
 // ANCHOR: child
 /// Inside the container, before the command starts: the moment to set it up.
 fn child(target: &Target) -> Result<u8, Failure> {
+    ensure_started_by_run()?;
     sethostname("container").map_err(|err| failed("sethostname(container)", err))?;
     enter_rootfs(&rootfs_dir(target)?)?;
     let code = run_command(target);
     // With no mount namespace, our proc mount is in the host's mount table: remove it,
     // lazily (DETACH), as orphans still running may hold it open until we exit.
-    umount2("/proc", MntFlags::MNT_DETACH).map_err(|err| failed("umount(/proc)", err))?;
-    code
+    match umount2("/proc", MntFlags::MNT_DETACH) {
+        // EINVAL: /proc is no mount point any more, as the command unmounted it itself.
+        Err(err) if err != Errno::EINVAL => Err(failed("umount(/proc)", err)),
+        _ => code,
+    }
+}
+
+/// `run` starts us inside a UTS namespace it made; started by hand on the host, we
+/// would share the host's and change the host itself. Our /proc is still the host's
+/// here, so its PID 1 is the host's init: sharing its namespace means `run` made none.
+fn ensure_started_by_run() -> Result<(), Failure> {
+    let uts = |pid: &str| fs::read_link(format!("/proc/{pid}/ns/uts")).ok();
+    if uts("self") != uts("1") {
+        return Ok(());
+    }
+    let message = "`child` is started by `run`, not by hand: here it would change the host".into();
+    Err(Failure { code: 125, message })
 }
 // ANCHOR_END: child
 
@@ -160,7 +177,8 @@ fn block_signals() -> Result<SigSet, Failure> {
 }
 
 /// Start `command` for `supervise`: with no signal blocked (a new process inherits
-/// its parent's mask), and killed if we die first, so a container never outlives `run`.
+/// its parent's mask), and killed if we die first, so a container does not outlive
+/// `run`. (If we die before the new process reaches its prctl, no signal comes.)
 fn spawn_supervised(command: &mut Command) -> io::Result<Child> {
     let prepare = || {
         SigSet::all().thread_unblock()?;
@@ -210,7 +228,14 @@ fn reap_children(main: Pid) -> Result<Option<u8>, Failure> {
 // ANCHOR: errors
 /// The runtime itself failed (exit code 125): say which call and why.
 fn failed(call: impl Display, err: Errno) -> Failure {
-    let hint = if err == Errno::EPERM { " — run as root (sudo)" } else { "" };
+    let hint = match err {
+        Errno::EPERM if !geteuid().is_root() => " — run as root (sudo)",
+        Errno::EPERM => {
+            " — refused although root: a security module (AppArmor, SELinux, seccomp) or a \
+             container without this capability"
+        }
+        _ => "",
+    };
     let message = format!("{call}: {}{hint}", err.desc());
     Failure { code: 125, message }
 }
@@ -226,21 +251,39 @@ fn cannot_start(command: &OsStr, err: io::Error) -> Failure {
     if err.kind() != io::ErrorKind::NotFound {
         return Failure { code: 126, message };
     }
-    if !exists_in_path(command) {
+    let Some(file) = find_in_path(command) else {
         return Failure { code: 127, message };
-    }
-    // The kernel says ENOENT also when the program's ELF interpreter is missing.
-    let why = "yet it exists: it is dynamically linked and its loader is missing from the \
-               root filesystem (use a statically linked program)";
-    Failure { code: 126, message: format!("{message} — {why}") }
+    };
+    // The kernel says ENOENT also when the file exists but what starts it does not.
+    // It exists, so we exit 126 (shells exit 127 here; runc, 1).
+    let why = missing_starter(&file);
+    Failure { code: 126, message: format!("{message} — yet it exists: {why}") }
 }
 
-/// Whether `command` names a file, looked up in PATH as running it would.
-fn exists_in_path(command: &OsStr) -> bool {
+/// The file `command` names, looked up in PATH as running it would, if it exists.
+fn find_in_path(command: &OsStr) -> Option<PathBuf> {
     if command.as_encoded_bytes().contains(&b'/') {
-        return Path::new(command).exists();
+        return Some(PathBuf::from(command)).filter(|file| file.exists());
     }
     let path = std::env::var_os("PATH").unwrap_or_default();
-    std::env::split_paths(&path).any(|dir| dir.join(command).exists())
+    std::env::split_paths(&path).map(|dir| dir.join(command)).find(|file| file.exists())
+}
+
+/// What the kernel starts to run `file`, and did not find: a script's interpreter,
+/// named on its first line after `#!`, or else a dynamically linked program's loader.
+fn missing_starter(file: &Path) -> String {
+    let mut head = Vec::new();
+    let _ = fs::File::open(file).and_then(|file| file.take(256).read_to_end(&mut head));
+    let Some(line) = head.strip_prefix(b"#!") else {
+        return "it is dynamically linked and its loader is missing from the root filesystem \
+                (use a statically linked program)"
+            .into();
+    };
+    // The first word, as the kernel reads it. Quoted: a script saved with Windows line
+    // ends names "/bin/sh\r".
+    let line = String::from_utf8_lossy(line);
+    let mut words = line.split('\n').next().unwrap_or_default().split([' ', '\t']);
+    let interpreter = words.find(|word| !word.is_empty()).unwrap_or_default();
+    format!("its interpreter {interpreter:?} is not found in the container")
 }
 // ANCHOR_END: errors

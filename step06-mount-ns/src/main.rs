@@ -174,7 +174,8 @@ fn block_signals() -> Result<SigSet, Failure> {
 }
 
 /// Start `command` for `supervise`: with no signal blocked (a new process inherits
-/// its parent's mask), and killed if we die first, so a container never outlives `run`.
+/// its parent's mask), and killed if we die first, so a container does not outlive
+/// `run`. (If we die before the new process reaches its prctl, no signal comes.)
 fn spawn_supervised(command: &mut Command) -> io::Result<Child> {
     let prepare = || {
         SigSet::all().thread_unblock()?;
