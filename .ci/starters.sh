@@ -7,8 +7,8 @@
 # starter; the copy builds; graded, it FAILS step N's feature checks (step 1: its
 # checks), as the TODOs are not done; with the reference program written into it (a learner who did the
 # TODOs), `cargo course grade N` PASSES them. The copies are removed afterwards.
-# (cargo test -p course checks that each starter is the previous step's program
-# plus TODO comments, and nothing else.)
+# (Each starter is made from the previous step's program and the step's
+# starter.todos; cargo test -p course checks that every TODO still finds its line.)
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"

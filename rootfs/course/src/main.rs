@@ -13,8 +13,7 @@ mod class;
 mod doctor;
 mod grade;
 mod mine;
-#[cfg(test)]
-mod starters;
+mod starter;
 mod steps;
 
 use std::process::ExitCode;

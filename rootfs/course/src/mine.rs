@@ -2,12 +2,13 @@
 //! of its own (not a member of the course's workspace, and ignored by git, so a
 //! `git pull` never touches it), whose `src/main.rs` is the step's starter: the
 //! previous step's program with `// TODO(step N)` comments where step N's feature
-//! goes. `cargo course grade N` builds it with [`build`] and grades it.
+//! goes (crate::starter). `cargo course grade N` builds it with [`build`] and grades it.
 
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
+use crate::starter;
 use crate::steps::{Step, repo};
 
 #[derive(clap::Args)]
@@ -52,9 +53,7 @@ fn make_copy(number: u8) -> Result<Step, String> {
             relative(&mine)
         ));
     }
-    let starter = step.dir().join("starter.rs");
-    let code = fs::read_to_string(&starter)
-        .map_err(|err| format!("cannot read the starter {}: {err}", starter.display()))?;
+    let code = starter::make(&step)?;
     let manifest = manifest(&step)?;
     let src = mine.join("src");
     fs::create_dir_all(&src).map_err(|err| format!("cannot create {}: {err}", src.display()))?;
