@@ -1,0 +1,283 @@
+//! The step chapters follow the template (the learner's activity first): the
+//! twelve `##` parts in order, each holding what makes it that part — an experiment
+//! in a shell block, folded answers, the course's commands, the step's code and
+//! snapshots, its "you are here" grid.
+
+use super::*;
+
+/// The parts of every step chapter, in order, as `##` headings.
+const PARTS: [&str; 12] = [
+    "The problem",
+    "Try it with the kernel first",
+    "Predict, then run",
+    "How it works",
+    "Write it yourself",
+    "The new code",
+    "Run it",
+    "Check yourself",
+    "Check your work",
+    "Recap",
+    "Gotchas",
+    "Exercises",
+];
+
+/// A step chapter, cut into its `##` parts: (title, body) in order.
+struct Chapter {
+    step: &'static str,
+    parts: Vec<(String, String)>,
+}
+
+impl Chapter {
+    fn read(step: &'static str) -> Chapter {
+        let mut parts: Vec<(String, String)> = Vec::new();
+        for (line, in_code) in lines_with_code_flag(&read(&src().join(format!("{step}.md")))) {
+            match line.strip_prefix("## ").filter(|_| !in_code) {
+                Some(title) => parts.push((title.trim().to_string(), String::new())),
+                None => {
+                    if let Some((_, body)) = parts.last_mut() {
+                        body.push_str(line);
+                        body.push('\n');
+                    }
+                }
+            }
+        }
+        Chapter { step, parts }
+    }
+
+    /// The step's number, 1 to 7.
+    fn number(&self) -> usize {
+        steps().iter().position(|step| *step == self.step).map_or(0, |i| i + 1)
+    }
+
+    /// The body of the part with this title ("" when the part is missing: the
+    /// check of the parts' titles reports that).
+    fn part(&self, title: &str) -> &str {
+        self.parts.iter().find(|(t, _)| t == title).map_or("", |(_, body)| body.as_str())
+    }
+}
+
+/// Run `check` on every step chapter; fail with every problem found, one per line.
+fn check_every_chapter(what: &str, check: impl Fn(&Chapter) -> Vec<String>) {
+    let problems: Vec<String> = steps()
+        .iter()
+        .flat_map(|step| {
+            let chapter = Chapter::read(step);
+            check(&chapter).into_iter().map(move |problem| format!("{step}.md: {problem}"))
+        })
+        .collect();
+    assert!(problems.is_empty(), "{what}:\n{}", problems.join("\n"));
+}
+
+/// The answers folded in a part: how many `<details><summary>Answer</summary>`.
+fn folded_answers(body: &str) -> usize {
+    body.matches(ANSWER).count()
+}
+
+#[test]
+fn every_step_chapter_has_the_template_parts_in_order() {
+    check_every_chapter("chapters whose `##` parts are not the template's", |chapter| {
+        let titles: Vec<&str> = chapter.parts.iter().map(|(title, _)| title.as_str()).collect();
+        if titles == PARTS {
+            return Vec::new();
+        }
+        vec![format!("its `##` parts are {titles:?}, the template's are {PARTS:?}")]
+    });
+}
+
+#[test]
+fn every_experiment_has_commands_to_paste() {
+    check_every_chapter("experiments without a shell block", |chapter| {
+        let body = chapter.part("Try it with the kernel first");
+        let shell = ["```console", "```sh", "```bash", "```shell"];
+        if shell.iter().any(|fence| body.lines().any(|line| line.trim() == *fence)) {
+            return Vec::new();
+        }
+        vec!["\"Try it with the kernel first\" holds no ```console block".to_string()]
+    });
+}
+
+#[test]
+fn every_prediction_and_self_check_has_folded_answers() {
+    check_every_chapter("questions without folded answers", |chapter| {
+        let mut problems = Vec::new();
+        for (title, fewest, most) in [("Predict, then run", 2, 4), ("Check yourself", 3, 5)] {
+            let answers = folded_answers(chapter.part(title));
+            if !(fewest..=most).contains(&answers) {
+                problems.push(format!(
+                    "\"{title}\" has {answers} folded answers (`<details>{ANSWER}`), \
+                     the template asks for {fewest} to {most}"
+                ));
+            }
+        }
+        problems
+    });
+}
+
+#[test]
+fn every_write_it_yourself_names_the_commands_to_start_and_grade() {
+    check_every_chapter("\"Write it yourself\" without the course's commands", |chapter| {
+        let n = chapter.number();
+        let body = chapter.part("Write it yourself");
+        [format!("cargo course start {n}"), format!("cargo course grade {n}")]
+            .into_iter()
+            .filter(|command| !body.contains(command.as_str()))
+            .map(|command| format!("\"Write it yourself\" does not name `{command}`"))
+            .collect()
+    });
+}
+
+#[test]
+fn every_new_code_part_shows_main_rs_and_folds_the_whole_change() {
+    check_every_chapter("\"The new code\" without the step's code", |chapter| {
+        let (n, step) = (chapter.number(), chapter.step);
+        let body = chapter.part("The new code");
+        let mut problems = Vec::new();
+        if !includes(body).iter().any(|include| include.contains(&format!("{step}/src/main.rs:"))) {
+            problems.push(format!("\"The new code\" includes nothing of {step}/src/main.rs"));
+        }
+        if n > 1 {
+            let diff = format!("{step}/tests/snapshots/book__the_change_from_step_{}.snap", n - 1);
+            if !diff_is_folded(body, &diff) {
+                problems.push(format!(
+                    "\"The new code\" does not fold {diff} in `<details>`, in a ```diff block"
+                ));
+            }
+        }
+        problems
+    });
+}
+
+/// Whether `body` includes `snapshot` in a ```diff block inside `<details>`.
+fn diff_is_folded(body: &str, snapshot: &str) -> bool {
+    body.split("<details>").skip(1).any(|folded| {
+        let folded = folded.split("</details>").next().unwrap_or("");
+        folded.contains("```diff") && includes(folded).iter().any(|i| i.contains(snapshot))
+    })
+}
+
+#[test]
+fn every_run_it_shows_the_recorded_session() {
+    check_every_chapter("\"Run it\" without the session the tests record", |chapter| {
+        let session = format!("{}/tests/snapshots/book__a_session.snap", chapter.step);
+        if includes(chapter.part("Run it")).iter().any(|include| include.contains(&session)) {
+            return Vec::new();
+        }
+        vec![format!("\"Run it\" does not include {session}")]
+    });
+}
+
+/// One command to grade, one for the reference, the checks in plain words: the
+/// inventory of test names belongs to the classroom pages.
+#[test]
+fn every_check_your_work_is_the_commands_and_plain_words() {
+    check_every_chapter("\"Check your work\" not as the template has it", |chapter| {
+        let (n, step) = (chapter.number(), chapter.step);
+        let body = chapter.part("Check your work");
+        let mut problems: Vec<String> =
+            [format!("cargo course grade {n}"), format!("cargo test -p {step} --test step{n:02}")]
+                .into_iter()
+                .filter(|command| !body.contains(command.as_str()))
+                .map(|command| format!("\"Check your work\" does not name `{command}`"))
+                .collect();
+        if body.contains("`feature_") {
+            problems.push("\"Check your work\" lists test names (`feature_…`)".to_string());
+        }
+        problems
+    });
+}
+
+#[test]
+fn every_recap_has_its_points_and_its_you_are_here_grid() {
+    check_every_chapter("recaps not as the template has them", |chapter| {
+        let n = chapter.number();
+        let body = chapter.part("Recap");
+        let mut problems = Vec::new();
+        let grid = format!("you-are-here/step{n:02}.md");
+        if !includes(body).contains(&grid.as_str()) {
+            problems.push(format!("\"Recap\" does not include {grid}"));
+        }
+        let points = body.lines().filter(|line| line.starts_with("- ")).count();
+        if !(3..=6).contains(&points) {
+            problems.push(format!("\"Recap\" has {points} points, the template asks for 3 to 6"));
+        }
+        problems
+    });
+}
+
+#[test]
+fn every_exercises_part_says_how_to_do_them_in_your_copy() {
+    check_every_chapter("exercises without the way to do them in your copy", |chapter| {
+        let n = chapter.number();
+        let body = chapter.part("Exercises");
+        [format!("cargo course start {n}"), format!("cargo course grade {n} --exercise")]
+            .into_iter()
+            .filter(|command| !body.contains(command.as_str()))
+            .map(|command| format!("\"Exercises\" does not name `{command}`"))
+            .collect()
+    });
+}
+
+/// Each step's grid: a row for every step, this step's row marked and in bold, no
+/// other row in bold.
+#[test]
+fn every_you_are_here_grid_marks_its_own_step() {
+    let mut problems = Vec::new();
+    for n in 1..=steps().len() {
+        let path = src().join(format!("you-are-here/step{n:02}.md"));
+        let Ok(text) = fs::read_to_string(&path) else {
+            problems.push(format!("{}: missing", path.display()));
+            continue;
+        };
+        let rows: Vec<&str> = text.lines().filter(|line| line.starts_with("| ")).skip(1).collect();
+        let marked: Vec<usize> = (1..=rows.len())
+            .filter(|&row| rows[row - 1].starts_with(&format!("| **▶ {row}.")))
+            .collect();
+        let bold: Vec<usize> =
+            (1..=rows.len()).filter(|&row| rows[row - 1].contains("**")).collect();
+        if rows.len() != steps().len() || marked != [n] || bold != [n] {
+            problems.push(format!(
+                "you-are-here/step{n:02}.md: {} rows, marked {marked:?}, bold {bold:?}; \
+                 wanted {} rows with only row {n} marked `**▶ {n}. …**` and in bold",
+                rows.len(),
+                steps().len()
+            ));
+        }
+    }
+    assert!(problems.is_empty(), "\"you are here\" grids:\n{}", problems.join("\n"));
+}
+
+/// A whole-program page includes main.rs with `{{#rustdoc_include …:main}}` in a
+/// `.whole-program` block: the only include of mdBook that keeps every line of the
+/// file and drops the `// ANCHOR` markers (theme/course.css shows the lines it hides).
+#[test]
+fn every_whole_program_page_shows_the_file_without_anchor_markers() {
+    let mut problems = Vec::new();
+    for step in steps() {
+        let page = format!("code/{step}.md");
+        let text = read(&src().join(&page));
+        let whole = format!("{{{{#rustdoc_include ../../../{step}/src/main.rs:main}}}}");
+        let in_block = text
+            .split("<div class=\"whole-program\">")
+            .nth(1)
+            .is_some_and(|block| block.split("</div>").next().unwrap_or("").contains(&whole));
+        let plain = includes(&text).iter().any(|include| include.ends_with("src/main.rs"));
+        if !in_block || plain {
+            problems.push(format!(
+                "{page}: include the program as `{whole}` inside <div class=\"whole-program\">, \
+                 not with a plain {{{{#include}}}}, which shows the ANCHOR lines"
+            ));
+        }
+    }
+    assert!(problems.is_empty(), "whole-program pages:\n{}", problems.join("\n"));
+}
+
+#[test]
+fn every_step_chapter_links_the_glossary() {
+    check_every_chapter("chapters that never link the glossary", |chapter| {
+        let linked = chapter.parts.iter().any(|(_, body)| body.contains("appendix/glossary.md#"));
+        if linked {
+            return Vec::new();
+        }
+        vec!["no link to appendix/glossary.md#… on the first use of a term".to_string()]
+    });
+}
