@@ -5,7 +5,8 @@ use std::fs;
 use std::path::Path;
 
 use harness::{
-    HostMounts, ScratchDir, TestFiles, assert_option_accepted, mount_points_printed, rootfs, step,
+    HostMounts, Output, Running, ScratchDir, TestFiles, assert_option_accepted,
+    mount_points_printed, rootfs, step,
 };
 
 #[test]
@@ -86,10 +87,27 @@ fn pivot_root() {
     let script = format!(
         "ls -di /; echo --; {escape} /bin/ls -di /; echo --; {escape} /bin/cat /proc/self/mountinfo"
     );
-    let out = step!().sh(&script);
+    // Eight containers at once, as the graded tests start them: a solution that
+    // shares something between containers (one put_old directory in the root
+    // filesystem for all) fails here, not only later, at random, in other tests.
+    let step = step!();
+    let running: Vec<Running> = (0..8).map(|_| step.start_sh(&script)).collect();
+    for out in running.into_iter().map(Running::finish) {
+        assert_cannot_escape(&out, escape);
+    }
+    let left = host.added();
+    assert!(left.is_empty(), "the container's mounts reached the host: {left:?}");
+}
+
+/// What one container of `pivot_root` printed shows a root it cannot leave, and
+/// only its own two mounts.
+fn assert_cannot_escape(out: &Output, escape: &str) {
     let parts: Vec<&str> = out.stdout.split("--\n").collect();
     let [inside, escaped, mountinfo] = parts[..] else {
-        panic!("the container's script did not run to its end: {out:?}")
+        panic!(
+            "the container's script did not run to its end (of eight containers started at \
+             once: does your solution share a directory between containers?): {out:?}"
+        )
     };
     let inode = |ls: &str| ls.split_whitespace().next().unwrap_or_default().to_owned();
     assert_eq!(
@@ -111,6 +129,4 @@ fn pivot_root() {
          hint: after pivot_root, unmount the old root with umount2(MNT_DETACH)",
         points.len()
     );
-    let left = host.added();
-    assert!(left.is_empty(), "the container's mounts reached the host: {left:?}");
 }

@@ -60,6 +60,9 @@ pub struct Running {
     stderr: String,
     deadline: Instant,
     what: String,
+    /// The host path of busybox, when the command is it and the step's containers
+    /// still see the host's files (steps 1 to 4): not finding it means a chroot.
+    pub(crate) host_busybox: Option<String>,
 }
 
 enum Line {
@@ -95,6 +98,7 @@ impl Running {
             stderr: String::new(),
             deadline,
             what,
+            host_busybox: None,
         }
     }
 
@@ -123,7 +127,7 @@ impl Running {
                         &format!("the command runs and prints `{line}`"),
                         format!("`{line}` on stdout, the container still running"),
                         format!("exit code {code}\n{}", self.printed()),
-                        ended_early(code),
+                        &self.why_it_ended(code),
                     )
                 }
             }
@@ -179,7 +183,8 @@ impl Running {
                 "the container's PID 1 has started the command",
                 "a child of the container's PID 1",
                 format!("none under host PID {init}"),
-                "",
+                "PID 1 of the new namespace (the child) must start the command as a child of \
+                 its own, and wait for it, rather than replace itself with it (exec)",
             )
         })
     }
@@ -282,8 +287,24 @@ impl Running {
                  Unshare CLONE_NEWUTS before the child sets the hostname",
             );
         }
+        if let (127, Some(busybox)) = (code, &self.host_busybox) {
+            fail(
+                "the command is found by its path on the host (steps 1 to 4)",
+                format!("{busybox} runs: until step 5 the container sees the host's files"),
+                format!("exit code 127 (not found)\n{}", self.printed()),
+                &chroot_too_early(busybox),
+            );
+        }
         let (stdout, stderr) = (std::mem::take(&mut self.stdout), std::mem::take(&mut self.stderr));
         Output { pid: self.pid(), code, stdout, stderr }
+    }
+
+    /// The hint for a container that ended with `code` before its command did.
+    fn why_it_ended(&self, code: i32) -> String {
+        match (code, &self.host_busybox) {
+            (127, Some(busybox)) => chroot_too_early(busybox),
+            _ => ended_early(code).to_string(),
+        }
     }
 
     /// The next line the container printed, None once its output has ended; the
@@ -322,6 +343,15 @@ impl Running {
     fn printed(&self) -> String {
         format!("stdout:\n{}stderr:\n{}", self.stdout, self.stderr)
     }
+}
+
+/// The hint for a command not found by its host path at steps 1 to 4.
+fn chroot_too_early(busybox: &str) -> String {
+    format!(
+        "the command {busybox} was not found: at steps 1 to 4 the container still sees the \
+         host's files, and the checks run busybox by its host path. Does your program chroot \
+         (or pivot_root) already? That is step 5's feature: grade it as step 5 or later"
+    )
 }
 
 impl Drop for Running {

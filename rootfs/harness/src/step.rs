@@ -102,7 +102,14 @@ impl Step {
     pub fn start<S: AsRef<OsStr>>(&self, args: &[S]) -> Running {
         let mut command = self.command(&self.bin);
         command.arg("run").args(args);
-        Running::spawn(command)
+        let mut running = Running::spawn(command);
+        let runs_busybox =
+            args.first().is_some_and(|first| first.as_ref() == self.busybox.as_str());
+        let host_files = step_number(&self.package) < FIRST_STEP_WITH_A_ROOT_OF_ITS_OWN;
+        if runs_busybox && host_files {
+            running.host_busybox = Some(self.busybox.clone());
+        }
+        running
     }
 
     /// Like [`Step::start_sh`], but inside the mount namespace of `host` (see

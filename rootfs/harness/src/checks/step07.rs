@@ -154,7 +154,8 @@ pub fn assert_no_cgroup_left_by_its_command(out: &Output) {
             "the command's /proc/self/cgroup shows its pids cgroup",
             "a line for the hierarchy of the pids controller",
             out.summary(),
-            "",
+            "the kernel lists every cgroup hierarchy of a process in /proc/PID/cgroup: is the \
+             pids controller mounted in the container's view (cgroup v1: /sys/fs/cgroup/pids)?",
         )
     };
     // In a cgroup namespace of the container's own, the path is relative to where it
