@@ -147,8 +147,14 @@ for crate in "${chosen[@]}"; do
     else
         status=$((status > 1 ? status : 1))
         count=$(wc -l <<<"$failed")
-        # First: the first failed check of what this step adds, else the first failed.
-        first=$(grep '^feature_' <<<"$failed" | head -n 1 || true)
+        # First: a container that never ended, if one did not (a hang makes the other
+        # failures follow from it); else the first failed check of what this step adds,
+        # else the first failed.
+        first=$(while IFS= read -r name; do
+            failure_block "$log" "$name" | grep -qE '^check failed: the container(.s output)? ends' &&
+                { echo "$name"; break; }
+        done <<<"$failed")
+        [ -n "$first" ] || first=$(grep '^feature_' <<<"$failed" | head -n 1 || true)
         first=${first:-$(head -n 1 <<<"$failed")}
         block=$(failure_block "$log" "$first")
         what=$(sed -n 's/^check failed: //p' <<<"$block" | head -n 1)

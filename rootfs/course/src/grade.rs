@@ -2,6 +2,7 @@
 //! against that step's graded checks, one line per step, as `.ci/grade.sh` prints
 //! them: `step04-pid: pass`, or the first failed check and a hint at its cause.
 
+use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use std::thread;
@@ -49,7 +50,7 @@ pub fn run(args: Args) -> ExitCode {
             thread::sleep(Duration::from_millis(500));
         }
         seen = last_change(&args, &steps);
-        println!();
+        println!("\n--- changed: grading again ---");
     }
 }
 
@@ -79,6 +80,9 @@ fn chosen_steps(args: &Args) -> Result<Vec<Step>, String> {
 fn grade_all(args: &Args, steps: &[Step]) -> ExitCode {
     let mut worst = 0;
     for step in steps {
+        // A program that hangs costs each check its time limit: say that we are at it.
+        eprintln!("grading {}…", step.name);
+        let started = SystemTime::now();
         let code = match program(args, step) {
             Ok(bin) => grade(args, step, &bin),
             Err(message) => {
@@ -86,6 +90,7 @@ fn grade_all(args: &Args, steps: &[Step]) -> ExitCode {
                 2
             }
         };
+        report_cgroups_left_since(started);
         worst = worst.max(code);
     }
     ExitCode::from(worst)
@@ -116,6 +121,29 @@ fn grade(args: &Args, step: &Step, bin: &Path) -> u8 {
             println!("{}: ERROR (cannot run .ci/grade.sh: {err})", step.name);
             2
         }
+    }
+}
+
+/// Cgroups the graded program made and left behind (empty, made since `since`, at
+/// the top of a cgroup hierarchy), and the command that removes them: grading runs
+/// as root, but this command runs as you.
+fn report_cgroups_left_since(since: SystemTime) {
+    let mut left = Vec::new();
+    for top in ["/sys/fs/cgroup", "/sys/fs/cgroup/pids"] {
+        for dir in fs::read_dir(top).into_iter().flatten().flatten() {
+            let made = dir.metadata().and_then(|meta| meta.modified()).is_ok_and(|t| t >= since);
+            let procs = fs::read_to_string(dir.path().join("cgroup.procs"));
+            if made && procs.is_ok_and(|procs| procs.trim().is_empty()) {
+                left.push(dir.path().display().to_string());
+            }
+        }
+    }
+    if !left.is_empty() {
+        println!(
+            "  your program left {} empty cgroup(s) behind; remove them with: sudo rmdir {}",
+            left.len(),
+            left.join(" ")
+        );
     }
 }
 

@@ -272,7 +272,9 @@ impl Running {
                     format!("the program ended within {}", slow_machine_note(container_timeout())),
                     format!("still running: {}\n{}", self.what, self.printed()),
                     "run must wait for the child (and the child for the command), then exit; \
-                     check that nothing waits for a process that never ends",
+                     check that nothing waits for a process that never ends. From step 4 on, \
+                     a PID 1 that waits for signals (sigwait) must have SIGCHLD among them, or \
+                     it never wakes when the command ends",
                 ),
             }
         };

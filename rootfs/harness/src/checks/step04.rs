@@ -12,7 +12,7 @@ use crate::fixtures::rootfs;
 use crate::kernel::cgroups::{pids_cgroup_of, wait_until_empty};
 use crate::kernel::mounts::detach_mounts_below;
 use crate::kernel::namespaces::host_namespace_link;
-use crate::kernel::processes::{stat, zombie_children};
+use crate::kernel::processes::{blocked_signals, stat, zombie_children};
 use crate::report::{check, fail};
 use crate::timeouts::{container_timeout, scaled, slow_machine_note};
 
@@ -121,13 +121,23 @@ impl Step {
                     container_timeout().as_secs()
                 ));
                 running.wait_for_line("ready");
+                // A new process inherits its parent's signal mask: a command started with
+                // the signal blocked never runs its trap, whoever passes the signal on.
+                let blocked = blocked_signals(running.command()) & (1 << (n - 1)) != 0;
                 let target = if to_init { running.container_init() } else { running.pid() };
                 let _ = kill(Pid::from_raw(target), signal);
                 let who = if to_init { "the container's PID 1" } else { "run" };
                 let check_name = format!("{signal} sent to {who} reaches the command");
-                let hint = "the kernel drops signals to a PID 1 that has no handler for them: \
+                let hint = if blocked {
+                    "the command started with this signal blocked (SigBlk in its \
+                     /proc/PID/status): a new process inherits its parent's signal mask, so \
+                     unblock every signal in the new process before it runs the command (Rust: \
+                     SigSet::all().thread_unblock() in pre_exec; C: sigprocmask after fork)"
+                } else {
+                    "the kernel drops signals to a PID 1 that has no handler for them: \
                      catch SIGINT, SIGTERM, SIGHUP and SIGQUIT in run and in the child, and pass \
-                     each on to the process it started (Go: signal.Notify, then Process.Signal)";
+                     each on to the process it started (Go: signal.Notify, then Process.Signal)"
+                };
                 let expected = format!("exit code {n}: the command's trap ran `exit {n}`");
                 let limit = scaled(Duration::from_secs(5));
                 if !running.ends_within(limit) {

@@ -71,3 +71,9 @@ pub(crate) fn own_files(pid: i32) -> Vec<String> {
 pub(crate) fn listed_pids(ps: &str) -> Vec<i32> {
     ps.lines().filter_map(|line| line.trim().parse().ok()).collect()
 }
+
+/// The signals process `pid` blocks (SigBlk in /proc/PID/status), as a bit mask:
+/// bit n-1 for signal n. 0 when the process is gone.
+pub fn blocked_signals(pid: i32) -> u64 {
+    Process::new(pid).and_then(|process| process.status()).map_or(0, |status| status.sigblk)
+}
