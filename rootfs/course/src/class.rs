@@ -75,7 +75,10 @@ pub fn run(args: Args) -> ExitCode {
 
 fn grade_class(args: &Args) -> Result<bool, String> {
     let steps = Step::all()?;
-    let jobs = jobs(&args.dir, &steps)?;
+    // Absolute (the gradings run from the course's directory), links kept.
+    let dir =
+        std::path::absolute(&args.dir).map_err(|err| format!("{}: {err}", args.dir.display()))?;
+    let jobs = jobs(&dir, &steps)?;
     build_tests(&steps)?;
     ask_sudo_once()?;
     let started = Instant::now();
