@@ -35,9 +35,9 @@ since() { echo "$(( ($(now) - $1) / 1000000 )) ms"; }
 
 # 1. Tools: qemu and cpio, installed on first use. A fresh machine may have no
 #    package lists yet, hence the update.
-apt_update_once() { [[ -n ${apt_updated:-} ]] || { apt-get update -q; apt_updated=1; }; }
+apt_update_once() { [[ -n ${apt_updated:-} ]] || { apt-get update -q -o DPkg::Lock::Timeout=600; apt_updated=1; }; }
 if ! command -v qemu-system-x86_64 >/dev/null || ! command -v cpio >/dev/null; then
-    apt-get install -y -q qemu-system-x86 cpio || { apt_update_once; apt-get install -y -q qemu-system-x86 cpio; }
+    apt-get install -y -q -o DPkg::Lock::Timeout=600 qemu-system-x86 cpio || { apt_update_once; apt-get install -y -q -o DPkg::Lock::Timeout=600 qemu-system-x86 cpio; }
 fi
 
 # 2. A kernel: Debian's "cloud" flavour, small, with serial console, virtio and
