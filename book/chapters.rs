@@ -132,6 +132,10 @@ fn every_new_code_part_shows_main_rs_and_folds_the_whole_change() {
         let (n, step) = (chapter.number(), chapter.step);
         let body = chapter.part("The new code");
         let mut problems = Vec::new();
+        // The reference is the answer to "Write it yourself": folded, not in plain view.
+        if !body.trim_start().starts_with("<details class=\"solution\">") {
+            problems.push("\"The new code\" is not folded in <details class=\"solution\">".into());
+        }
         if !includes(body).iter().any(|include| include.contains(&format!("{step}/src/main.rs:"))) {
             problems.push(format!("\"The new code\" includes nothing of {step}/src/main.rs"));
         }
@@ -147,7 +151,7 @@ fn every_new_code_part_shows_main_rs_and_folds_the_whole_change() {
     });
 }
 
-/// Whether `body` includes `snapshot` in a ```diff block inside `<details>`.
+/// Whether `body` includes `snapshot` in a ```diff block inside (an inner) `<details>`.
 fn diff_is_folded(body: &str, snapshot: &str) -> bool {
     body.split("<details>").skip(1).any(|folded| {
         let folded = folded.split("</details>").next().unwrap_or("");
