@@ -153,7 +153,7 @@ for crate in "${chosen[@]}"; do
         first=$(while IFS= read -r name; do
             failure_block "$log" "$name" | grep -qE '^check failed: the container(.s output)? ends' &&
                 { echo "$name"; break; }
-        done <<<"$failed")
+        done <<<"$failed" || true)
         [ -n "$first" ] || first=$(grep '^feature_' <<<"$failed" | head -n 1 || true)
         first=${first:-$(head -n 1 <<<"$failed")}
         block=$(failure_block "$log" "$first")
