@@ -40,10 +40,15 @@ if ! runuser -u nobody -- test -x "$sysroot/bin/cargo"; then
 fi
 
 cleanup() {
-    tmux kill-session -t "$session" 2>/dev/null || true
+    set +e # clean up all of it, whatever fails
+    tmux kill-session -t "$session" 2>/dev/null
     for user in "$nopw" "$pw"; do
         rm -f "/etc/sudoers.d/$user"
-        id "$user" >/dev/null 2>&1 && userdel -r "$user" 2>/dev/null
+        if id "$user" >/dev/null 2>&1; then
+            pkill -KILL -U "$user" 2>/dev/null
+            sleep 0.2
+            userdel -f -r "$user" 2>/dev/null
+        fi
     done
     [[ -z $lent ]] || { umount "$lent" && rmdir "$lent"; }
     rm -f "$pane_log"

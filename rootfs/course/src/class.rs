@@ -15,6 +15,7 @@
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::fs;
+use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
@@ -101,8 +102,14 @@ fn grade_class(args: &Args) -> Result<bool, String> {
 fn jobs(dir: &Path, steps: &[Step]) -> Result<Vec<Job>, String> {
     let entries = fs::read_dir(dir)
         .map_err(|err| format!("cannot read the class {}: {err}", dir.display()))?;
-    let mut students: Vec<PathBuf> =
-        entries.flatten().map(|entry| entry.path()).filter(|path| path.is_dir()).collect();
+    // Hidden folders (.git, say) are not students.
+    let visible =
+        |path: &PathBuf| !path.file_name().is_some_and(|n| n.as_bytes().starts_with(b"."));
+    let mut students: Vec<PathBuf> = entries
+        .flatten()
+        .map(|entry| entry.path())
+        .filter(|path| path.is_dir() && visible(path))
+        .collect();
     students.sort();
     if students.is_empty() {
         return Err(format!("{} holds no student folder", dir.display()));
@@ -219,6 +226,10 @@ fn grade(job: &Job, timeout: u64) -> Grade {
     let Some(program) = &job.program else {
         return Grade { verdict: "missing".into(), failed: None, detail: String::new() };
     };
+    if !geteuid().is_root() {
+        // Keep sudo's word from running out during a long class (it asked once).
+        let _ = Command::new("sudo").args(["-n", "-v"]).status();
+    }
     let mut command = contained(timeout);
     command.arg("bash").arg(repo().join(".ci/grade.sh"));
     if let Some(exercise) = &job.exercise {
@@ -228,7 +239,7 @@ fn grade(job: &Job, timeout: u64) -> Grade {
     // One test at a time: a program without a mount namespace of its own would
     // otherwise mount /proc for one test under another's feet.
     command.env("RUST_TEST_THREADS", "1").current_dir(repo());
-    command.stdin(Stdio::null()).stderr(Stdio::null());
+    command.stdin(Stdio::null());
     match command.output() {
         Ok(out) if out.status.code() == Some(124) => Grade {
             verdict: "timed out".into(),
@@ -238,7 +249,17 @@ fn grade(job: &Job, timeout: u64) -> Grade {
                  probably hangs: does it wait for a process that never ends?"
             ),
         },
-        Ok(out) => parse(&String::from_utf8_lossy(&out.stdout)),
+        Ok(out) => {
+            let mut grade = parse(&String::from_utf8_lossy(&out.stdout));
+            if grade.verdict == "ERROR" {
+                // Why it could not grade is on stderr (sudo, cargo, the containment).
+                let stderr = String::from_utf8_lossy(&out.stderr);
+                if let Some(last) = stderr.lines().rev().find(|line| !line.trim().is_empty()) {
+                    grade.detail = format!("{}; stderr: {}", grade.detail, last.trim());
+                }
+            }
+            grade
+        }
         Err(err) => Grade { verdict: "ERROR".into(), failed: None, detail: format!("{err}") },
     }
 }

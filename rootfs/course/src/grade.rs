@@ -82,7 +82,7 @@ fn grade_all(args: &Args, steps: &[Step]) -> ExitCode {
     for step in steps {
         // A program that hangs costs each check its time limit: say that we are at it.
         eprintln!("grading {}…", step.name);
-        let started = SystemTime::now();
+        let before = top_cgroups();
         let code = match program(args, step) {
             Ok(bin) => grade(args, step, &bin),
             Err(message) => {
@@ -90,7 +90,7 @@ fn grade_all(args: &Args, steps: &[Step]) -> ExitCode {
                 2
             }
         };
-        report_cgroups_left_since(started);
+        report_cgroups_left(&before);
         worst = worst.max(code);
     }
     ExitCode::from(worst)
@@ -124,20 +124,27 @@ fn grade(args: &Args, step: &Step, bin: &Path) -> u8 {
     }
 }
 
-/// Cgroups the graded program made and left behind (empty, made since `since`, at
-/// the top of a cgroup hierarchy), and the command that removes them: grading runs
-/// as root, but this command runs as you.
-fn report_cgroups_left_since(since: SystemTime) {
-    let mut left = Vec::new();
-    for top in ["/sys/fs/cgroup", "/sys/fs/cgroup/pids"] {
-        for dir in fs::read_dir(top).into_iter().flatten().flatten() {
-            let made = dir.metadata().and_then(|meta| meta.modified()).is_ok_and(|t| t >= since);
-            let procs = fs::read_to_string(dir.path().join("cgroup.procs"));
-            if made && procs.is_ok_and(|procs| procs.trim().is_empty()) {
-                left.push(dir.path().display().to_string());
-            }
-        }
-    }
+/// The cgroups at the top of the cgroup hierarchies (v2's, and v1's pids), with
+/// whether each holds no process.
+fn top_cgroups() -> Vec<(PathBuf, bool)> {
+    let tops = ["/sys/fs/cgroup", "/sys/fs/cgroup/pids"];
+    let dirs = tops.iter().flat_map(|top| fs::read_dir(top).into_iter().flatten().flatten());
+    let cgroups = dirs.filter_map(|dir| {
+        let procs = fs::read_to_string(dir.path().join("cgroup.procs")).ok()?;
+        Some((dir.path(), procs.trim().is_empty()))
+    });
+    cgroups.collect()
+}
+
+/// Say which cgroups the graded program made and left behind (new since `before`,
+/// and empty), and the command that removes them: grading runs as root, this
+/// command as you, so it only says.
+fn report_cgroups_left(before: &[(PathBuf, bool)]) {
+    let left: Vec<String> = top_cgroups()
+        .into_iter()
+        .filter(|(dir, empty)| *empty && !before.iter().any(|(old, _)| old == dir))
+        .map(|(dir, _)| dir.display().to_string())
+        .collect();
     if !left.is_empty() {
         println!(
             "  your program left {} empty cgroup(s) behind; remove them with: sudo rmdir {}",

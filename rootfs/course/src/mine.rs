@@ -55,18 +55,24 @@ fn make_copy(number: u8) -> Result<Step, String> {
     }
     let code = starter::make(&step)?;
     let manifest = manifest(&step)?;
-    let src = mine.join("src");
+    // Made aside, then renamed into place: a copy that failed halfway is never
+    // left where `start` would take it for your work.
+    let draft = step.dir().join(".mine-in-the-making");
+    let _ = fs::remove_dir_all(&draft);
+    let src = draft.join("src");
     fs::create_dir_all(&src).map_err(|err| format!("cannot create {}: {err}", src.display()))?;
     let write = |path: PathBuf, text: &str| {
         fs::write(&path, text).map_err(|err| format!("cannot write {}: {err}", path.display()))
     };
     write(src.join("main.rs"), &code)?;
-    write(mine.join("Cargo.toml"), &manifest)?;
+    write(draft.join("Cargo.toml"), &manifest)?;
     // The course's lock file: your copy builds with the very versions the course was
     // tested with, and needs no registry lookup.
     let lock = repo().join("Cargo.lock");
-    fs::copy(&lock, mine.join("Cargo.lock"))
+    fs::copy(&lock, draft.join("Cargo.lock"))
         .map_err(|err| format!("cannot copy {}: {err}", lock.display()))?;
+    fs::rename(&draft, &mine)
+        .map_err(|err| format!("cannot rename {} to {}: {err}", draft.display(), mine.display()))?;
     Ok(step)
 }
 

@@ -122,7 +122,16 @@ impl Running {
                      through a buffer, which holds lines back until it fills or the command ends",
                 ),
                 Ok(None) => {
-                    let code = self.child.wait().map(exit_code).unwrap_or(-1);
+                    // Its output has ended; the program itself ends by the deadline.
+                    let code = loop {
+                        match self.child.try_wait() {
+                            Ok(Some(status)) => break exit_code(status),
+                            Ok(None) if Instant::now() < self.deadline => {
+                                thread::sleep(Duration::from_millis(5))
+                            }
+                            _ => break -1,
+                        }
+                    };
                     fail(
                         &format!("the command runs and prints `{line}`"),
                         format!("`{line}` on stdout, the container still running"),
@@ -360,7 +369,10 @@ impl Drop for Running {
     /// A test that fails midway must leave nothing behind: kill the program and
     /// everything it started, and detach any mount it left on the root filesystem.
     fn drop(&mut self) {
-        if let Ok(Some(_)) = self.child.try_wait() {
+        // Ended, and no check failed: nothing to clean. A failed check may have left
+        // processes of the group behind even though the program itself has ended
+        // (an orphan holding its output open): kill the group then too.
+        if matches!(self.child.try_wait(), Ok(Some(_))) && !std::thread::panicking() {
             return;
         }
         let _ = killpg(Pid::from_raw(self.pid()), Signal::SIGKILL);

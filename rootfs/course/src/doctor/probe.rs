@@ -181,19 +181,17 @@ fn cgroup_checks(report: &mut impl FnMut(Outcome)) {
         );
         return report(Outcome::no(CGROUP_CROWDED, None, detail));
     }
-    let enabled_by_us = match hierarchy.v2 {
-        true => match enable_pids(&hierarchy.dir) {
-            Ok(added) => {
-                report(Outcome::ok(
-                    CGROUP_ENABLE,
-                    if added { "+pids written" } else { "already on" },
-                ));
-                added
-            }
+    // Once enabled, pids stays so: taking it back would take pids.max away from any
+    // step 7 container running now (and step 7 enables it anyway).
+    if hierarchy.v2 {
+        match enable_pids(&hierarchy.dir) {
+            Ok(added) => report(Outcome::ok(
+                CGROUP_ENABLE,
+                if added { "+pids written" } else { "already on" },
+            )),
             Err(err) => return report(Outcome::of(CGROUP_ENABLE, Err(err))),
-        },
-        false => false,
-    };
+        }
+    }
     let cgroup = hierarchy.dir.join(format!("course-doctor-{}", getpid()));
     match fs::create_dir(&cgroup) {
         Ok(()) => {
@@ -208,10 +206,6 @@ fn cgroup_checks(report: &mut impl FnMut(Outcome)) {
             CGROUP_MKDIR,
             Err(io_refused(format_args!("mkdir {}", cgroup.display()), err)),
         )),
-    }
-    if enabled_by_us {
-        // Put the hierarchy back as it was; harmless if it fails (step 7 enables it anyway).
-        let _ = write(&hierarchy.dir.join("cgroup.subtree_control"), "-pids");
     }
 }
 
