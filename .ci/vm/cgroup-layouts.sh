@@ -72,7 +72,8 @@ done
 echo "cgroup-layouts: built step07-cgroups and course in $(since "$t")"
 
 # 4. The initramfs: the busybox tree as the VM's / (with step07, course, our
-#    init, and util-linux's unshare and nsenter, which the doctor looks for), and a
+#    init, util-linux's unshare and nsenter, which the doctor looks for, and
+#    .ci/contain.sh with bash, findmnt, timeout and find), and a
 #    second copy at /rootfs for the container. cpio keeps device nodes.
 busybox_tree=$(cargo run -q -p rootfs -- --path)
 initramfs=$work/initramfs
@@ -91,6 +92,9 @@ copy_program() {
 }
 copy_program "$(command -v unshare)"
 copy_program "$(command -v nsenter)"
+# .ci/contain.sh, which `cargo course class` runs every grading in, and what it uses.
+for program in bash findmnt timeout find; do copy_program "$(command -v "$program")"; done
+cp .ci/contain.sh "$initramfs/contain.sh"
 cp .ci/vm/init.sh "$initramfs/init"
 chmod 755 "$initramfs/init"
 mkdir -p "$initramfs/mnt"

@@ -14,7 +14,7 @@ use std::{fs, io};
 use clap::{Args, Parser, Subcommand};
 use nix::errno::Errno;
 use nix::sched::{CloneFlags, unshare};
-use nix::unistd::{geteuid, sethostname};
+use nix::unistd::{geteuid, getppid, sethostname};
 
 // ANCHOR: cli
 #[derive(Parser)]
@@ -88,12 +88,11 @@ fn child(target: &Target) -> Result<u8, Failure> {
     run_command(target)
 }
 
-/// `run` starts us inside a UTS namespace it made; started by hand on the host, we
-/// would share the host's and change the host itself. Our /proc is still the host's
-/// here, so its PID 1 is the host's init: sharing its namespace means `run` made none.
+/// `run` starts us by re-executing its own program; started by hand from a shell,
+/// we would change the host itself. So our parent must run this same program.
 fn ensure_started_by_run() -> Result<(), Failure> {
-    let uts = |pid: &str| fs::read_link(format!("/proc/{pid}/ns/uts")).ok();
-    if uts("self") != uts("1") {
+    let exe = |pid: &str| fs::read_link(format!("/proc/{pid}/exe")).ok();
+    if exe(&getppid().to_string()) == exe("self") {
         return Ok(());
     }
     let message = "`child` is started by `run`, not by hand: here it would change the host".into();
