@@ -85,31 +85,36 @@ fn unescape_octal(field: &str) -> String {
 mod tests {
     use super::*;
 
+    type Outcome = Result<(), &'static str>;
+
     #[test]
-    fn a_line_splits_into_its_fields() {
+    fn a_line_splits_into_its_fields() -> Outcome {
         let line = "39 31 0:36 / /sys/fs/cgroup/pids rw,nosuid,nodev shared:15 master:2 - cgroup cgroup rw,pids";
-        let mount = parse(line).pop().expect("one mount");
+        let mount = parse(line).pop().ok_or("no mount")?;
         assert_eq!(mount.root, "/");
         assert_eq!(mount.mount_point, PathBuf::from("/sys/fs/cgroup/pids"));
         assert_eq!(mount.options, ["rw", "nosuid", "nodev"]);
         assert_eq!(mount.propagation, ["shared:15", "master:2"]);
         assert_eq!(mount.fstype, "cgroup");
         assert_eq!(mount.super_options, ["rw", "pids"]);
+        Ok(())
     }
 
     #[test]
-    fn a_private_mount_has_no_optional_fields() {
+    fn a_private_mount_has_no_optional_fields() -> Outcome {
         let mount =
-            parse("27 1 254:0 / / rw,relatime - ext4 /dev/vda rw").pop().expect("one mount");
+            parse("27 1 254:0 / / rw,relatime - ext4 /dev/vda rw").pop().ok_or("no mount")?;
         assert!(mount.propagation.is_empty());
+        Ok(())
     }
 
     #[test]
-    fn escaped_paths_are_unescaped() {
+    fn escaped_paths_are_unescaped() -> Outcome {
         let line = r"50 27 0:40 /my\040dir /mnt/a\134b\011c rw - tmpfs tmpfs rw";
-        let mount = parse(line).pop().expect("one mount");
+        let mount = parse(line).pop().ok_or("no mount")?;
         assert_eq!(mount.root, "/my dir");
         assert_eq!(mount.mount_point, PathBuf::from("/mnt/a\\b\tc"));
+        Ok(())
     }
 
     #[test]

@@ -75,6 +75,8 @@ mod tests {
     use std::os::unix::fs::symlink;
     use std::path::PathBuf;
 
+    type Outcome = Result<(), Box<dyn std::error::Error>>;
+
     /// A directory of root's, removed at the end of the test.
     struct Scratch(PathBuf);
 
@@ -84,47 +86,48 @@ mod tests {
         }
     }
 
-    fn scratch(name: &str) -> Scratch {
+    fn scratch(name: &str) -> std::io::Result<Scratch> {
         assert!(
             geteuid().is_root(),
             "this test needs root (chown): run it through cargo, which uses sudo"
         );
         let dir = std::env::temp_dir().join(format!("rootfs-owner-{name}-{}", std::process::id()));
-        fs::create_dir_all(&dir).expect("mkdir scratch");
-        Scratch(dir)
+        fs::create_dir_all(&dir)?;
+        Ok(Scratch(dir))
     }
 
-    fn owner_of(path: &Path) -> (u32, u32) {
-        let meta = fs::symlink_metadata(path).expect("lstat");
-        (meta.uid(), meta.gid())
+    fn owner_of(path: &Path) -> std::io::Result<(u32, u32)> {
+        let meta = fs::symlink_metadata(path)?;
+        Ok((meta.uid(), meta.gid()))
     }
 
     #[test]
-    fn what_root_makes_in_someone_elses_directory_becomes_theirs() {
-        let scratch = scratch("theirs");
+    fn what_root_makes_in_someone_elses_directory_becomes_theirs() -> Outcome {
+        let scratch = scratch("theirs")?;
         let clone = scratch.0.join("clone");
-        fs::create_dir(&clone).expect("mkdir clone");
-        nix::unistd::chown(&clone, Some(Uid::from_raw(65534)), Some(Gid::from_raw(65533)))
-            .expect("chown clone");
+        fs::create_dir(&clone)?;
+        nix::unistd::chown(&clone, Some(Uid::from_raw(65534)), Some(Gid::from_raw(65533)))?;
         let made = clone.join("fs");
-        fs::create_dir_all(made.join("bin")).expect("mkdir fs/bin");
-        fs::write(made.join("bin/busybox"), "x").expect("write busybox");
+        fs::create_dir_all(made.join("bin"))?;
+        fs::write(made.join("bin/busybox"), "x")?;
         // A dangling link: following it would fail; lchown must not follow it.
-        symlink("/nonexistent/target", made.join("bin/sh")).expect("symlink");
+        symlink("/nonexistent/target", made.join("bin/sh"))?;
 
-        hand_over(&clone, &made).expect("hand over");
+        hand_over(&clone, &made)?;
 
         for path in [&made, &made.join("bin"), &made.join("bin/busybox"), &made.join("bin/sh")] {
-            assert_eq!(owner_of(path), (65534, 65533), "{} was not handed over", path.display());
+            assert_eq!(owner_of(path)?, (65534, 65533), "{} was not handed over", path.display());
         }
+        Ok(())
     }
 
     #[test]
-    fn what_root_makes_in_its_own_directory_stays_roots() {
-        let scratch = scratch("roots");
+    fn what_root_makes_in_its_own_directory_stays_roots() -> Outcome {
+        let scratch = scratch("roots")?;
         let made = scratch.0.join("fs");
-        fs::create_dir(&made).expect("mkdir fs");
-        hand_over(&scratch.0, &made).expect("hand over");
-        assert_eq!(owner_of(&made), (0, 0));
+        fs::create_dir(&made)?;
+        hand_over(&scratch.0, &made)?;
+        assert_eq!(owner_of(&made)?, (0, 0));
+        Ok(())
     }
 }
