@@ -131,14 +131,7 @@ pub fn assert_cgroup_removed(cgroup: &Path) {
 /// hierarchy under the name this course's program gives it ([`Output::cgroup_name`]).
 #[track_caller]
 pub fn assert_no_cgroup_left_by(out: &Output) {
-    let cgroup = pids_hierarchy().join(out.cgroup_name());
-    check(
-        !cgroup.exists(),
-        "a short container leaves no cgroup behind",
-        "no cgroup left",
-        format!("{} left", cgroup.display()),
-        CGROUP_LEFT,
-    );
+    assert_short_container_left_no(&pids_hierarchy().join(out.cgroup_name()));
 }
 
 /// The container that printed `out`, whose command was `cat /proc/self/cgroup`,
@@ -164,6 +157,12 @@ pub fn assert_no_cgroup_left_by_its_command(out: &Output) {
     if hidden || cgroup == pids_cgroup_of(std::process::id() as i32) {
         return;
     }
+    assert_short_container_left_no(&cgroup);
+}
+
+/// A short container that has ended left no `cgroup` behind.
+#[track_caller]
+fn assert_short_container_left_no(cgroup: &Path) {
     check(
         !cgroup.exists(),
         "a short container leaves no cgroup behind",
