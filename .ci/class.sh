@@ -4,7 +4,7 @@
 #   .ci/class.sh        (as root; about two minutes)
 #
 # alice hands in the course's own programs; bob the C implementation of the contract
-# (rootfs/harness/other-languages/c), one binary for all steps; carol's step 1 hangs;
+# (rootfs/other-languages/c), one binary for all steps; carol's step 1 hangs;
 # dave's step 1 works but leaves a daemon behind and writes a file outside its
 # root filesystem; erin handed in steps 1 and 2 only, step 2 without its feature,
 # and step 6's pivot_root exercise. `cargo course class` grades them twice: the
@@ -25,7 +25,7 @@ for dir in step0[1-9]-*/; do
     crate=${dir%/}
     ln -s "$repo/target/debug/$crate" "$class/alice/${crate:0:6}"
 done
-if make -s -C rootfs/harness/other-languages/c OUT="$class/bob/container" 2>/dev/null; then
+if make -s -C rootfs/other-languages/c OUT="$class/bob/container" 2>/dev/null; then
     for n in 1 2 3 4 5 6 7; do ln -s container "$class/bob/step0$n"; done
 fi
 printf '#!/bin/sh\nsleep 1000\n' >"$class/carol/step01"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The graded checks are fair to other languages: the course's own implementations
-# of the contract in Go and in C (rootfs/harness/other-languages/) pass every step,
+# of the contract in Go and in C (rootfs/other-languages/) pass every step,
 # and each step's feature checks fail against the same program stopped one step short.
 #
 #   .ci/other-languages.sh        (as root, or as yourself with sudo, as .ci/grade.sh)
@@ -35,7 +35,7 @@ trap 'rm -rf "$work"' EXIT
 # Build language $1's program into $work/$1/container: 0 when built, 1 when this
 # language has no implementation in the repository yet.
 build() {
-    local dir=rootfs/harness/other-languages/$1 out=$work/$1/container
+    local dir=rootfs/other-languages/$1 out=$work/$1/container
     [ -d "$dir" ] || return 1
     mkdir -p "$work/$1"
     case $1 in
@@ -51,7 +51,7 @@ build() {
 passed=0 failed=0
 for lang in go c; do
     if ! build "$lang"; then
-        echo "$lang: skipped (no rootfs/harness/other-languages/$lang/ yet)"
+        echo "$lang: skipped (no rootfs/other-languages/$lang/ yet)"
         continue
     fi
     for n in 1 2 3 4 5 6 7; do

@@ -34,9 +34,11 @@ use busybox::Source;
 use lock::lock_exclusive;
 use remove::{mounts_at_or_below, remove_tree};
 
-/// Where the course keeps its root filesystem: `<repo>/rootfs/fs` (gitignored).
+/// Where the course keeps its root filesystem: `<repo>/rootfs/fs` (gitignored), beside this
+/// package (`rootfs/builder`).
 pub fn default_dir() -> PathBuf {
-    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/fs"))
+    let builder = Path::new(env!("CARGO_MANIFEST_DIR"));
+    builder.parent().unwrap_or(builder).join("fs")
 }
 
 /// The default tree, built if missing: same as [`ensure_at`]`(&default_dir())`.
