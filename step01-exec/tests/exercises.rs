@@ -16,7 +16,6 @@ fn cwd_of_command(options: &[&str]) -> Output {
     step!().run(&args)
 }
 
-#[test]
 fn workdir_flag() {
     let scratch = ScratchDir::new("exercise-workdir");
     let dir = scratch.path().display().to_string();
@@ -63,7 +62,6 @@ fn workdir_flag() {
 /// The variables a container command may get from a clean environment.
 const KEPT: [&str; 3] = ["PATH", "HOME", "TERM"];
 
-#[test]
 fn clean_environment() {
     // What this test process has (cargo sets CARGO_MANIFEST_DIR and others), and
     // `run` inherits from it: none of it but KEPT may reach the command.
@@ -96,3 +94,5 @@ fn clean_environment() {
          hint: after env_clear, set PATH with Command::env"
     );
 }
+
+harness::tests!(workdir_flag, clean_environment);

@@ -8,7 +8,6 @@ use std::process::Command;
 
 use harness::{assert_host_hostname_kept, busybox, step};
 
-#[test]
 fn hostname_flag() {
     step!().assert_hostname_flag(
         "an option in `Target`, and nix::unistd::sethostname in `run`, after unshare",
@@ -59,7 +58,6 @@ impl Drop for HostQueue {
     }
 }
 
-#[test]
 fn ipc_namespace() {
     step!().assert_exactly_these_namespaces_new(
         &["--ipc", "private"],
@@ -87,3 +85,5 @@ fn ipc_namespace() {
         out.stdout
     );
 }
+
+harness::tests!(hostname_flag, ipc_namespace);

@@ -7,7 +7,6 @@ use std::fs;
 
 use harness::{assert_host_hostname_kept, busybox, step};
 
-#[test]
 fn hostname_flag() {
     step!().assert_hostname_flag(
         "`run` reads the option, `child` sets the hostname: pass it on the child's command \
@@ -29,7 +28,6 @@ fn interfaces(dev: &str) -> Vec<String> {
     names.map(|(name, _)| name.trim().to_owned()).collect()
 }
 
-#[test]
 fn network_none() {
     let out = step!().run(&["--network", "none", &busybox(), "cat", "/proc/net/dev"]);
     assert_eq!(
@@ -56,3 +54,5 @@ fn network_none() {
          CloneFlags::CLONE_NEWNET joins the flags of the unshare call in `run`",
     );
 }
+
+harness::tests!(hostname_flag, network_none);

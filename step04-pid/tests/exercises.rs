@@ -10,7 +10,6 @@ use harness::{busybox, descendants, exists, scaled, step};
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 
-#[test]
 fn nspid() {
     let mut running = step!().start_sh("echo ready; read x");
     running.wait_for_line("ready");
@@ -31,7 +30,6 @@ fn nspid() {
     );
 }
 
-#[test]
 fn forward_usr_signals() {
     // First to `run` (which such a signal kills, unless it passes it on), then to
     // the container's PID 1 (which the kernel spares it, unless it has a handler).
@@ -62,7 +60,6 @@ fn forward_usr_signals() {
     }
 }
 
-#[test]
 fn timeout_flag() {
     let bb = busybox();
     let out = step!().run(&["--timeout", "5", &bb, "true"]);
@@ -98,3 +95,5 @@ fn timeout_flag() {
     }
     assert_eq!(alive(), Vec::<i32>::new(), "processes of the container outlived the time limit");
 }
+
+harness::tests!(nspid, forward_usr_signals, timeout_flag);

@@ -9,7 +9,6 @@ use harness::{HostMounts, assert_option_accepted, rootfs, serial, step};
 use nix::fcntl::{OFlag, open};
 use nix::sys::stat::Mode;
 
-#[test]
 fn tmpfs_on_tmp() {
     let _serial = serial();
     let host = HostMounts::now();
@@ -42,7 +41,6 @@ fn tmpfs_on_tmp() {
     );
 }
 
-#[test]
 fn close_inherited_fds() {
     let _serial = serial();
     // A descriptor without close-on-exec, as a careless caller of `run` leaves one:
@@ -64,3 +62,5 @@ fn close_inherited_fds() {
         beyond_stdio.len().saturating_sub(1)
     );
 }
+
+harness::tests!(tmpfs_on_tmp, close_inherited_fds);

@@ -9,7 +9,6 @@ use harness::{
     mount_points_printed, rootfs, step,
 };
 
-#[test]
 fn read_only_root() {
     let host = HostMounts::now();
     let name = format!("read-only-root-{}", std::process::id());
@@ -38,7 +37,6 @@ fn read_only_root() {
     assert!(left.is_empty(), "the container's mounts reached the host: {left:?}");
 }
 
-#[test]
 fn volume() {
     let host = HostMounts::now();
     let me = std::process::id();
@@ -78,7 +76,6 @@ fn volume() {
     assert!(left.is_empty(), "the container's mounts were left on the host: {left:?}");
 }
 
-#[test]
 fn pivot_root() {
     let host = HostMounts::now();
     // nsenter into PID 1's mount namespace makes its root the namespace's root: the
@@ -130,3 +127,5 @@ fn assert_cannot_escape(out: &Output, escape: &str) {
         points.len()
     );
 }
+
+harness::tests!(read_only_root, volume, pivot_root);

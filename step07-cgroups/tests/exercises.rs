@@ -27,7 +27,6 @@ fn assert_no_cgroup_left(out: &Output, seen: &[PathBuf], controllers: &[&str]) {
     assert!(left.is_empty(), "cgroups left behind after the container ended: {left:?}");
 }
 
-#[test]
 fn cgroup_namespace() {
     let script = "cat /proc/self/cgroup; echo --; readlink /proc/self/ns/cgroup";
     let out = step!().run(&["--cgroupns", "/bin/sh", "-c", script]);
@@ -51,7 +50,6 @@ fn cgroup_namespace() {
     assert_no_cgroup_left(&out, &[], &[]);
 }
 
-#[test]
 fn memory_max() {
     const LIMIT: &str = "16777216"; // 16 MiB
     let probe = step!().run(&["--memory-max", LIMIT, "/bin/true"]);
@@ -88,7 +86,6 @@ fn memory_max() {
     assert_no_cgroup_left(&out, &[], &["memory"]);
 }
 
-#[test]
 fn cpu_max() {
     let probe = step!().run(&["--cpus", "0.1", "/bin/true"]);
     assert_option_accepted(&probe, "--cpus");
@@ -123,3 +120,5 @@ fn cpu_max() {
     );
     assert_no_cgroup_left(&out, &[cgroup], &["cpu"]);
 }
+
+harness::tests!(cgroup_namespace, memory_max, cpu_max);

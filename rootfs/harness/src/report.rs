@@ -1,20 +1,121 @@
-//! How a check fails: the one format a student reads, and the hints that several
-//! checks share.
+//! How a check fails: the one format a student reads, the record the grading reads
+//! ([`crate::results`]), and the hints that several checks share.
+//!
+//! A check is built from named parts and then decided:
+//!
+//! ```ignore
+//! claim("`ps` inside lists only the container's processes")
+//!     .expected("PIDs [1, 2, 3]")
+//!     .program(&out)            // what the kernel showed: how it ended, what it printed
+//!     .hint("mount a proc filesystem on /proc, after chroot")
+//!     .holds(pids == expected);
+//! ```
 
+use std::cell::RefCell;
 use std::fmt::Display;
 
-/// Fail a check, in the format a student reads and `.ci/grade.sh` sums up: which
-/// check failed, what was expected, what the kernel showed, and the likely cause.
-#[track_caller]
-pub fn fail(check: &str, expected: impl Display, shown: impl Display, hint: &str) -> ! {
-    panic!(
-        "\ncheck failed: {check}\n  expected: {}\n  the kernel showed: {}\n  hint: {hint}\n",
-        block(expected),
-        block(shown)
+use crate::results::{Failure, FailureKind, ProgramEnd};
+use crate::running::Output;
+
+thread_local! {
+    /// The failure this thread's test stopped on, for the runner to record.
+    static FAILED: RefCell<Option<Failure>> = const { RefCell::new(None) };
+}
+
+/// A check under construction: what it checks, then what was expected, what the
+/// kernel showed and the hint; [`Claim::holds`] decides it.
+#[must_use = "a claim checks nothing until .holds(…) or .fail()"]
+pub struct Claim {
+    failure: Failure,
+}
+
+/// Start a check of `what`, in plain words: "`ls /` inside shows the busybox tree".
+pub fn claim(what: impl Display) -> Claim {
+    Claim { failure: Failure { check: what.to_string(), ..Failure::default() } }
+}
+
+impl Claim {
+    /// What the check expected to see.
+    pub fn expected(mut self, expected: impl Display) -> Claim {
+        self.failure.expected = expected.to_string();
+        self
+    }
+
+    /// What the kernel showed instead (added below what [`Claim::program`] put there).
+    pub fn shown(mut self, shown: impl Display) -> Claim {
+        let shown = shown.to_string();
+        if self.failure.shown.is_empty() {
+            self.failure.shown = shown;
+        } else if !shown.is_empty() {
+            self.failure.shown = format!(
+                "{}
+{shown}",
+                self.failure.shown
+            );
+        }
+        self
+    }
+
+    /// How the program under test ended and what it printed: shown, and kept in the
+    /// record (its exit code and stderr) so a verdict can quote it.
+    pub fn program(mut self, out: &Output) -> Claim {
+        self.failure.program = Some(ProgramEnd { code: out.code, stderr: out.stderr.clone() });
+        self.shown(out.summary())
+    }
+
+    /// The likely cause, and what to do about it.
+    pub fn hint(mut self, hint: impl Display) -> Claim {
+        self.failure.hint = hint.to_string();
+        self
+    }
+
+    /// Mark the failure as a container that did not end in time.
+    pub fn hang(mut self) -> Claim {
+        self.failure.kind = FailureKind::Hang;
+        self
+    }
+
+    /// Fail the test unless `ok`.
+    #[track_caller]
+    pub fn holds(self, ok: bool) {
+        if !ok {
+            self.fail()
+        }
+    }
+
+    /// Fail the test: in the format a student reads, and as a record.
+    #[track_caller]
+    pub fn fail(self) -> ! {
+        let text = render(&self.failure);
+        FAILED.with(|failed| *failed.borrow_mut() = Some(self.failure));
+        panic!("{text}")
+    }
+}
+
+/// The failure a test stopped on, taken: what [`Claim::fail`] left on this thread.
+pub(crate) fn take_failure() -> Option<Failure> {
+    FAILED.with(|failed| failed.borrow_mut().take())
+}
+
+/// A failure as a student reads it: which check, what was expected, what the kernel
+/// showed, and the likely cause.
+pub fn render(failure: &Failure) -> String {
+    format!(
+        "\ncheck failed: {}\n  expected: {}\n  the kernel showed: {}\n  hint: {}\n",
+        failure.check,
+        block(&failure.expected),
+        block(&failure.shown),
+        failure.hint
     )
 }
 
-/// [`fail`] unless `ok`.
+/// Fail a check (the older form of [`claim`]).
+#[track_caller]
+pub fn fail(check: &str, expected: impl Display, shown: impl Display, hint: &str) -> ! {
+    claim(check).expected(expected).shown(shown).hint(hint).fail()
+}
+
+/// [`fail`] unless `ok` (the older form of [`claim`]).
 #[track_caller]
 pub fn check(ok: bool, check: &str, expected: impl Display, shown: impl Display, hint: &str) {
     if !ok {
