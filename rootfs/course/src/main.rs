@@ -10,6 +10,7 @@
 //! through cargo's runner, which asks sudo for it.
 
 mod class;
+mod contain;
 mod doctor;
 mod grade;
 mod mine;
@@ -37,6 +38,9 @@ enum Command {
     Grade(grade::Args),
     /// Grade a whole class: one folder per student holding step01 … step07.
     Class(class::Args),
+    /// Run one command contained, as `class` runs each grading (root; not for learners).
+    #[command(hide = true)]
+    Contain(contain::Args),
 }
 
 fn main() -> ExitCode {
@@ -45,5 +49,6 @@ fn main() -> ExitCode {
         Command::Start(args) => mine::start(args),
         Command::Grade(args) => grade::run(args),
         Command::Class(args) => class::run(args),
+        Command::Contain(args) => contain::run(args),
     }
 }
