@@ -1,13 +1,16 @@
 //! `cargo course grade N…`: grade your own copy of a step (or any program, `--bin`)
-//! against that step's graded checks, one line per step, as `.ci/grade.sh` prints
-//! them: `step04-pid: pass`, or the first failed check and a hint at its cause.
+//! against that step's graded checks (crate::engine), one line per step:
+//! `step04-pid: pass`, or the first failed check and a hint at its cause.
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitCode};
+use std::process::ExitCode;
 use std::thread;
 use std::time::{Duration, SystemTime};
 
+use harness::report::render;
+
+use crate::engine::{self, Grading, Target, Verdict};
 use crate::mine;
 use crate::steps::{Step, repo};
 
@@ -25,6 +28,9 @@ pub struct Args {
     /// Grade one of the step's exercises instead (its check in tests/exercises.rs)
     #[arg(long, value_name = "NAME")]
     exercise: Option<String>,
+    /// Run only the checks whose name contains TEXT (`feature_`: what the step adds)
+    #[arg(long, value_name = "TEXT", conflicts_with = "exercise")]
+    filter: Option<String>,
     /// Grade again each time you save your copy (or the program changes); Ctrl-C stops
     #[arg(long)]
     watch: bool,
@@ -99,28 +105,47 @@ fn grade_all(args: &Args, steps: &[Step]) -> ExitCode {
 /// The program to grade as `step`: --bin, or your copy, built now.
 fn program(args: &Args, step: &Step) -> Result<PathBuf, String> {
     match &args.bin {
-        Some(bin) => Ok(bin.clone()),
+        // Absolute, as the tests run in the course's directory; links kept: a
+        // program may pick its step from its own name.
+        Some(bin) => std::path::absolute(bin).map_err(|err| format!("{}: {err}", bin.display())),
         None => mine::build(step),
     }
 }
 
-/// `.ci/grade.sh` for one step; its exit code.
+/// Grade `bin` as `step`, print its line (and with -v every failure in full); its
+/// exit code: 0 passed, 1 a check failed, 2 it could not be graded.
 fn grade(args: &Args, step: &Step, bin: &Path) -> u8 {
-    let mut grade = Command::new("bash");
-    grade.arg(repo().join(".ci/grade.sh"));
-    if args.verbose {
-        grade.arg("-v");
-    }
-    if let Some(name) = &args.exercise {
-        grade.args(["--exercise", name]);
-    }
-    grade.arg(bin).arg(step.number.to_string());
-    match grade.status() {
-        Ok(status) => status.code().map_or(2, |code| code.clamp(0, 2) as u8),
-        Err(err) => {
-            println!("{}: ERROR (cannot run .ci/grade.sh: {err})", step.name);
-            2
+    let repo = repo();
+    let target = match &args.exercise {
+        Some(name) => Target::Exercise(name.clone()),
+        None => Target::Graded { filter: args.filter.clone() },
+    };
+    let grading = Grading {
+        repo: &repo,
+        step,
+        bin,
+        target,
+        wrapper: engine::unshare_wrapper(),
+        env: Vec::new(),
+    };
+    let verdict = match engine::check_no_spaces(&repo) {
+        Ok(()) => grading.verdict(),
+        Err(message) => Verdict::Error(message),
+    };
+    println!("{}", verdict.line(&grading.label()));
+    if let (true, Verdict::Fail { failed, .. }) = (args.verbose, &verdict) {
+        for record in failed {
+            let failure = record.failure.clone().unwrap_or_default();
+            println!("  {}:", record.test);
+            for line in render(&failure).trim_matches('\n').lines() {
+                println!("    {line}");
+            }
         }
+    }
+    match verdict {
+        Verdict::Pass { .. } => 0,
+        Verdict::Fail { .. } => 1,
+        Verdict::Error(_) => 2,
     }
 }
 

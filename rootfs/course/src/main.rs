@@ -4,14 +4,17 @@
 //! - `doctor`: will each step work on this machine, and if not, why and the fix;
 //! - `start N`: your own copy of step N, from its starter, in `stepNN-*/mine/`;
 //! - `grade N…`: grade your copy (or any program, `--bin`), one line per step;
+//! - `checks N`: the checks step N is graded by, in plain words;
 //! - `class DIR`: grade a whole class, a table and a CSV.
 //!
 //! It runs as you, not as root: what needs root (the containers, the tests) goes
 //! through cargo's runner, which asks sudo for it.
 
+mod checks;
 mod class;
 mod contain;
 mod doctor;
+mod engine;
 mod grade;
 mod mine;
 mod starter;
@@ -22,7 +25,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "cargo course", about = "Containers from scratch: doctor, start, grade, class")]
+#[command(name = "cargo course", about = "Containers from scratch: doctor, start, grade, checks, class")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -36,6 +39,8 @@ enum Command {
     Start(mine::StartArgs),
     /// Grade your copy of the steps (or any program with --bin): one line per step.
     Grade(grade::Args),
+    /// List the checks a step is graded by, and what each one checks.
+    Checks(checks::Args),
     /// Grade a whole class: one folder per student holding step01 … step07.
     Class(class::Args),
     /// Run one command contained, as `class` runs each grading (root; not for learners).
@@ -48,6 +53,7 @@ fn main() -> ExitCode {
         Command::Doctor(args) => doctor::run(args),
         Command::Start(args) => mine::start(args),
         Command::Grade(args) => grade::run(args),
+        Command::Checks(args) => checks::run(args),
         Command::Class(args) => class::run(args),
         Command::Contain(args) => contain::run(args),
     }

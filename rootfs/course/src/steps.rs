@@ -9,7 +9,7 @@ use std::path::PathBuf;
 pub fn repo() -> PathBuf {
     let package = std::env::var_os("CARGO_MANIFEST_DIR")
         .map(PathBuf::from)
-        .filter(|dir| dir.join("../../.ci/grade.sh").exists())
+        .filter(|dir| dir.join("../harness/src/registry.rs").exists())
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
     package.join("../..").components().collect()
 }
