@@ -17,6 +17,7 @@ mod doctor;
 mod engine;
 mod grade;
 mod mine;
+mod proofs;
 mod starter;
 mod steps;
 
@@ -43,6 +44,9 @@ enum Command {
     Checks(checks::Args),
     /// Grade a whole class: one folder per student holding step01 … step07.
     Class(class::Args),
+    /// The course's own proofs (for its developers and CI): `course dev proofs`.
+    #[command(hide = true, subcommand)]
+    Dev(proofs::Dev),
     /// Run one command contained, as `class` runs each grading (root; not for learners).
     #[command(hide = true)]
     Contain(contain::Args),
@@ -56,5 +60,6 @@ fn main() -> ExitCode {
         Command::Checks(args) => checks::run(args),
         Command::Class(args) => class::run(args),
         Command::Contain(args) => contain::run(args),
+        Command::Dev(dev) => proofs::run(dev),
     }
 }
