@@ -13,7 +13,7 @@ use crate::kernel::hostname::host_hostname;
 use crate::kernel::mounts::mount_points;
 use crate::kernel::namespaces::{compare_namespaces, print_namespaces};
 use crate::kernel::processes::{descendants, listed_pids};
-use crate::report::{check, fail};
+use crate::report::claim;
 use crate::workspace::{previous_step, step_number, workspace};
 
 /// insta filters for what differs between runs and machines in a container's
@@ -69,10 +69,16 @@ impl Step {
         let limit =
             if cgroup == pids_cgroup_of(me) { "none".to_string() } else { pids_max(&cgroup) };
         let out = running.finish();
-        check(out.code == 0, "the container runs the script", "exit code 0", out.summary(), "");
+        claim("the container runs the script")
+            .expected("exit code 0")
+            .program(&out)
+            .holds(out.code == 0);
         let parts: Vec<&str> = out.stdout.split("--\n").collect();
         let [hostname, root, ps, namespaces] = parts[..] else {
-            fail("the container prints four parts", "four parts", &out.stdout, "")
+            claim("the container prints four parts")
+                .expected("four parts")
+                .shown(&out.stdout)
+                .fail()
         };
         let table = compare_namespaces(namespaces);
         let new: Vec<&str> = table.lines().filter_map(|line| line.strip_suffix(": new")).collect();

@@ -8,14 +8,12 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Mutex, MutexGuard};
-use std::thread;
-use std::time::{Duration, Instant};
 
 use nix::unistd::geteuid;
 use procfs::process::Process;
 
 use crate::kernel::mounts::{detach, detach_mounts_below, mounts_below, new_mounts};
-use crate::timeouts::container_timeout;
+use crate::timeouts::{container_timeout, poll_until};
 
 /// The mounts below the root filesystem in this test process's mount namespace
 /// (the host's) when a test began. When dropped, it detaches those added since: a
@@ -235,12 +233,11 @@ impl SharedMountHost {
             .unwrap_or_else(|err| panic!("cannot start `unshare` (util-linux): {err}"));
         let host = SharedMountHost { holder };
         // unshare(1) makes the namespace, then execs the sleeper: wait for that.
-        let deadline = Instant::now() + container_timeout();
         let program = |pid| Process::new(pid).and_then(|process| process.exe()).ok();
-        while program(host.pid()) != Some(rootfs().join("bin/busybox")) {
-            assert!(Instant::now() < deadline, "unshare(1) never started the namespace holder");
-            thread::sleep(Duration::from_millis(5));
-        }
+        let started = poll_until(container_timeout(), || {
+            program(host.pid()) == Some(rootfs().join("bin/busybox"))
+        });
+        assert!(started, "unshare(1) never started the namespace holder");
         host
     }
 

@@ -22,7 +22,7 @@
 //! messages, its snapshots) and are left out of grading (`.ci/grade.sh`). In each
 //! of them, `harness::step!()` is the step under test (its package and binary).
 //!
-//! A check that fails says so in one format, produced by [`fail`] and summed up by
+//! A check that fails says so in one format, produced by [`claim`] and summed up by
 //! `.ci/grade.sh`: which check, what was expected, what the kernel showed, and a
 //! hint at the likely cause. The hints live next to their checks.
 //!
@@ -33,7 +33,7 @@
 //! `.ci/exercises.sh` pass it on, and scale their own limits by it.
 //!
 //! Where things are:
-//! - [`report`]: how a check fails ([`check`], [`fail`]) and the hints several share;
+//! - [`report`]: how a check fails ([`claim`]) and the hints several share;
 //! - [`mod@step`] and [`running`]: starting a container program ([`Step`]), watching it
 //!   while it runs ([`Running`]) and what it left ([`Output`]);
 //! - [`kernel`]: what the kernel shows of processes, namespaces, mounts, cgroups and
@@ -49,7 +49,8 @@
 //! - [`book`]: what the book shows, produced by the tests (sessions, the isolation
 //!   matrix, the change from one step to the next);
 //! - [`mod@workspace`]: the workspace and its steps, listed once ([`steps`]);
-//! - [`timeouts`]: every time limit, and `CONTAINER_TIMEOUT_SCALE`.
+//! - [`timeouts`]: every time limit, `CONTAINER_TIMEOUT_SCALE`, and [`poll_until`],
+//!   the one way the harness waits for the kernel to show something.
 
 pub mod book;
 pub mod checks;
@@ -83,10 +84,10 @@ pub use kernel::hostname::current_hostname;
 pub use kernel::mounts::{mount_points_printed, mounts_below};
 pub use kernel::namespaces::{NAMESPACES, host_namespace_link, namespace_of};
 pub use kernel::processes::{descendants, exists, zombie_children};
-pub use report::{Claim, check, claim, fail};
+pub use report::{Claim, claim};
 pub use running::{Output, Running};
 pub use step::Step;
-pub use timeouts::{container_timeout, scaled};
+pub use timeouts::{container_timeout, poll_until, scaled};
 pub use ungraded::{assert_host_hostname_kept, assert_option_accepted};
 pub use workspace::{previous_step, step_number, steps, workspace};
 

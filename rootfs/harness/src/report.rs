@@ -47,11 +47,11 @@ impl Claim {
         if self.failure.shown.is_empty() {
             self.failure.shown = shown;
         } else if !shown.is_empty() {
-            self.failure.shown = format!(
-                "{}
-{shown}",
-                self.failure.shown
-            );
+            // One line break between the parts: a summary already ends with one.
+            if !self.failure.shown.ends_with('\n') {
+                self.failure.shown.push('\n');
+            }
+            self.failure.shown.push_str(&shown);
         }
         self
     }
@@ -107,20 +107,6 @@ pub fn render(failure: &Failure) -> String {
         block(&failure.shown),
         failure.hint
     )
-}
-
-/// Fail a check (the older form of [`claim`]).
-#[track_caller]
-pub fn fail(check: &str, expected: impl Display, shown: impl Display, hint: &str) -> ! {
-    claim(check).expected(expected).shown(shown).hint(hint).fail()
-}
-
-/// [`fail`] unless `ok` (the older form of [`claim`]).
-#[track_caller]
-pub fn check(ok: bool, check: &str, expected: impl Display, shown: impl Display, hint: &str) {
-    if !ok {
-        fail(check, expected, shown, hint)
-    }
 }
 
 /// A value on one line, or indented below its label when it has several.

@@ -18,8 +18,8 @@ use crate::kernel::cgroups::{pids_cgroup_of, pids_max};
 use crate::kernel::hostname::{host_hostname, restore_host_hostname};
 use crate::kernel::mounts::detach_mounts_below;
 use crate::kernel::processes::{descendants, nspid, stat};
-use crate::report::{check, ended_early, fail, indented, namespace_hint};
-use crate::timeouts::{container_timeout, slow_machine_note};
+use crate::report::{claim, ended_early, indented, namespace_hint};
+use crate::timeouts::{container_timeout, poll_until, slow_machine_note};
 
 /// How a container ended and what it printed.
 #[derive(Debug)]
@@ -113,31 +113,31 @@ impl Running {
             match self.receive() {
                 Ok(Some(Line::Out(got))) if got == line => return,
                 Ok(Some(_)) => {}
-                Err(TimedOut) => fail(
-                    &format!("the command runs and prints `{line}`"),
-                    format!("`{line}` on stdout within {}", slow_machine_note(container_timeout())),
-                    format!("it had not come; still running: {}\n{}", self.what, self.printed()),
-                    "the command's line did not reach the test: give the command your program's \
-                     own stdout (Go: cmd.Stdout = os.Stdout) rather than copying its output \
-                     through a buffer, which holds lines back until it fills or the command ends",
-                ),
+                Err(TimedOut) => claim(format!("the command runs and prints `{line}`"))
+                    .expected(format!(
+                        "`{line}` on stdout within {}",
+                        slow_machine_note(container_timeout())
+                    ))
+                    .shown(format!(
+                        "it had not come; still running: {}\n{}",
+                        self.what,
+                        self.printed()
+                    ))
+                    .hint(
+                        "the command's line did not reach the test: give the command your \
+                         program's own stdout (Go: cmd.Stdout = os.Stdout) rather than copying \
+                         its output through a buffer, which holds lines back until it fills or \
+                         the command ends",
+                    )
+                    .fail(),
                 Ok(None) => {
                     // Its output has ended; the program itself ends by the deadline.
-                    let code = loop {
-                        match self.child.try_wait() {
-                            Ok(Some(status)) => break exit_code(status),
-                            Ok(None) if Instant::now() < self.deadline => {
-                                thread::sleep(Duration::from_millis(5))
-                            }
-                            _ => break -1,
-                        }
-                    };
-                    fail(
-                        &format!("the command runs and prints `{line}`"),
-                        format!("`{line}` on stdout, the container still running"),
-                        format!("exit code {code}\n{}", self.printed()),
-                        &self.why_it_ended(code),
-                    )
+                    let code = self.end_by_the_deadline().unwrap_or(-1);
+                    claim(format!("the command runs and prints `{line}`"))
+                        .expected(format!("`{line}` on stdout, the container still running"))
+                        .shown(format!("exit code {code}\n{}", self.printed()))
+                        .hint(self.why_it_ended(code))
+                        .fail()
                 }
             }
         }
@@ -151,12 +151,11 @@ impl Running {
                 .iter()
                 .map(|pid| format!("host PID {pid}: PIDs by namespace {:?}", nspid(*pid)))
                 .collect();
-            fail(
-                "the container has a PID 1 of its own",
-                "a process started by your program that is PID 1 of a new PID namespace",
-                format!("the processes your program started:\n{}", shown.join("\n")),
-                namespace_hint("pid"),
-            )
+            claim("the container has a PID 1 of its own")
+                .expected("a process started by your program that is PID 1 of a new PID namespace")
+                .shown(format!("the processes your program started:\n{}", shown.join("\n")))
+                .hint(namespace_hint("pid"))
+                .fail()
         })
     }
 
@@ -188,13 +187,14 @@ impl Running {
         let children =
             descendants(init).into_iter().filter(|pid| stat(*pid).map(|s| s.1) == Some(init));
         children.min().unwrap_or_else(|| {
-            fail(
-                "the container's PID 1 has started the command",
-                "a child of the container's PID 1",
-                format!("none under host PID {init}"),
-                "PID 1 of the new namespace (the child) must start the command as a child of \
-                 its own, and wait for it, rather than replace itself with it (exec)",
-            )
+            claim("the container's PID 1 has started the command")
+                .expected("a child of the container's PID 1")
+                .shown(format!("none under host PID {init}"))
+                .hint(
+                    "PID 1 of the new namespace (the child) must start the command as a child of \
+                     its own, and wait for it, rather than replace itself with it (exec)",
+                )
+                .fail()
         })
     }
 
@@ -202,14 +202,14 @@ impl Running {
     /// if that is this test process's own: the container has no cgroup of its own.
     pub fn container_cgroup(&self) -> PathBuf {
         let cgroup = pids_cgroup_of(self.container_init());
-        check(
-            cgroup != pids_cgroup_of(std::process::id() as i32),
-            "the container has a cgroup of its own",
-            "the container's PID 1 in a cgroup that is not the host's",
-            format!("it is in the host's (the test's own): {}", cgroup.display()),
-            "create a cgroup for the container, and have the child join it (write its PID to \
-             cgroup.procs) before it starts the command",
-        );
+        claim("the container has a cgroup of its own")
+            .expected("the container's PID 1 in a cgroup that is not the host's")
+            .shown(format!("it is in the host's (the test's own): {}", cgroup.display()))
+            .hint(
+                "create a cgroup for the container, and have the child join it (write its PID to \
+                 cgroup.procs) before it starts the command",
+            )
+            .holds(cgroup != pids_cgroup_of(std::process::id() as i32));
         cgroup
     }
 
@@ -224,17 +224,15 @@ impl Running {
     ) -> PathBuf {
         let cgroup = self.container_cgroup();
         let max = pids_max(&cgroup);
-        check(
-            max == limit.to_string(),
-            check_name,
-            format!("pids.max = {limit} in the container's cgroup"),
-            format!("{}: {max}{after}", cgroup.join("pids.max").display()),
-            &format!(
+        claim(check_name)
+            .expected(format!("pids.max = {limit} in the container's cgroup"))
+            .shown(format!("{}: {max}{after}", cgroup.join("pids.max").display()))
+            .hint(format!(
                 "pids.max is not {limit}: write {limit} to the cgroup's pids.max before the \
                  command starts (cgroup v2: first enable the controller with +pids in the \
                  parent's cgroup.subtree_control)"
-            ),
-        );
+            ))
+            .holds(max == limit.to_string());
         cgroup
     }
 
@@ -257,54 +255,64 @@ impl Running {
 
     /// Whether the program ends within `limit` (its stdin still open).
     pub fn ends_within(&mut self, limit: Duration) -> bool {
-        let deadline = Instant::now() + limit;
-        while Instant::now() < deadline {
-            if !matches!(self.child.try_wait(), Ok(None)) {
-                return true;
+        poll_until(limit, || !matches!(self.child.try_wait(), Ok(None)))
+    }
+
+    /// The program's exit code once it has ended, by the container's deadline; None
+    /// if it is still running then (or cannot be waited for).
+    fn end_by_the_deadline(&mut self) -> Option<i32> {
+        let mut code = None;
+        let left = self.deadline.saturating_duration_since(Instant::now());
+        poll_until(left, || match self.child.try_wait() {
+            Ok(Some(status)) => {
+                code = Some(exit_code(status));
+                true
             }
-            thread::sleep(Duration::from_millis(5));
-        }
-        false
+            Ok(None) => false,
+            Err(_) => true,
+        });
+        code
     }
 
     /// Close the container's stdin, wait for its end and return what it printed.
     pub fn finish(mut self) -> Output {
         self.stdin = None;
-        let code = loop {
-            match self.child.try_wait() {
-                Ok(Some(status)) => break exit_code(status),
-                Ok(None) if Instant::now() < self.deadline => {
-                    thread::sleep(Duration::from_millis(5))
-                }
-                _ => fail(
-                    "the container ends when its command has ended",
-                    format!("the program ended within {}", slow_machine_note(container_timeout())),
-                    format!("still running: {}\n{}", self.what, self.printed()),
+        let code = self.end_by_the_deadline().unwrap_or_else(|| {
+            claim("the container ends when its command has ended")
+                .expected(format!(
+                    "the program ended within {}",
+                    slow_machine_note(container_timeout())
+                ))
+                .shown(format!("still running: {}\n{}", self.what, self.printed()))
+                .hint(
                     "run must wait for the child (and the child for the command), then exit; \
-                     check that nothing waits for a process that never ends. From step 4 on, \
-                     a PID 1 that waits for signals (sigwait) must have SIGCHLD among them, or \
-                     it never wakes when the command ends",
-                ),
-            }
-        };
+                     check that nothing waits for a process that never ends. From step 4 on, a \
+                     PID 1 that waits for signals (sigwait) must have SIGCHLD among them, or it \
+                     never wakes when the command ends",
+                )
+                .hang()
+                .fail()
+        });
         // Its output ends when every process that holds it has ended too.
         while self.next_line().is_some() {}
         if let Some(renamed) = restore_host_hostname() {
-            fail(
-                "the host's hostname is left alone",
-                host_hostname(),
-                format!("the host was renamed `{renamed}` (the test renamed it back)"),
-                "your program renamed the host: sethostname ran in the host's UTS namespace. \
-                 Unshare CLONE_NEWUTS before the child sets the hostname",
-            );
+            claim("the host's hostname is left alone")
+                .expected(host_hostname())
+                .shown(format!("the host was renamed `{renamed}` (the test renamed it back)"))
+                .hint(
+                    "your program renamed the host: sethostname ran in the host's UTS namespace. \
+                     Unshare CLONE_NEWUTS before the child sets the hostname",
+                )
+                .fail();
         }
         if let (127, Some(busybox)) = (code, &self.host_busybox) {
-            fail(
-                "the command is found by its path on the host (steps 1 to 4)",
-                format!("{busybox} runs: until step 5 the container sees the host's files"),
-                format!("exit code 127 (not found)\n{}", self.printed()),
-                &chroot_too_early(busybox),
-            );
+            claim("the command is found by its path on the host (steps 1 to 4)")
+                .expected(format!(
+                    "{busybox} runs: until step 5 the container sees the host's files"
+                ))
+                .shown(format!("exit code 127 (not found)\n{}", self.printed()))
+                .hint(chroot_too_early(busybox))
+                .fail();
         }
         let (stdout, stderr) = (std::mem::take(&mut self.stdout), std::mem::take(&mut self.stderr));
         Output { pid: self.pid(), code, stdout, stderr }
@@ -322,16 +330,18 @@ impl Running {
     /// check fails if it has not ended by the deadline.
     fn next_line(&mut self) -> Option<Line> {
         self.receive().unwrap_or_else(|TimedOut| {
-            fail(
-                "the container's output ends with it",
-                format!(
+            claim("the container's output ends with it")
+                .expected(format!(
                     "stdout and stderr closed within {}",
                     slow_machine_note(container_timeout())
-                ),
-                format!("still open: {}\n{}", self.what, self.printed()),
-                "a process of the container outlived it and holds its output open: when the \
-                 container's PID 1 ends, the kernel kills the rest of its PID namespace",
-            )
+                ))
+                .shown(format!("still open: {}\n{}", self.what, self.printed()))
+                .hint(
+                    "a process of the container outlived it and holds its output open: when the \
+                     container's PID 1 ends, the kernel kills the rest of its PID namespace",
+                )
+                .hang()
+                .fail()
         })
     }
 

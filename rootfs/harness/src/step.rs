@@ -9,7 +9,7 @@ use std::process::Command;
 use crate::ROOTFS_VAR;
 use crate::fixtures::{SharedMountHost, busybox, require_root, rootfs};
 use crate::kernel::hostname::host_hostname;
-use crate::report::{check, ended_early};
+use crate::report::{claim, ended_early};
 use crate::running::{Output, Running};
 use crate::workspace::step_number;
 
@@ -135,13 +135,11 @@ impl Step {
     #[track_caller]
     pub fn sh_ok(&self, script: &str) -> String {
         let out = self.sh(script);
-        check(
-            out.code == 0,
-            &format!("the container runs `sh -c '{script}'` and exits 0"),
-            "exit code 0, and the script's output on stdout",
-            out.summary(),
-            ended_early(out.code),
-        );
+        claim(format!("the container runs `sh -c '{script}'` and exits 0"))
+            .expected("exit code 0, and the script's output on stdout")
+            .program(&out)
+            .hint(ended_early(out.code))
+            .holds(out.code == 0);
         out.stdout
     }
 }

@@ -8,7 +8,8 @@
 //! scripts in `.ci/` scale their own time limits by it too.
 
 use std::sync::OnceLock;
-use std::time::Duration;
+use std::thread;
+use std::time::{Duration, Instant};
 
 /// The environment variable that multiplies every time limit of the harness.
 pub const SCALE_VAR: &str = "CONTAINER_TIMEOUT_SCALE";
@@ -47,6 +48,27 @@ pub fn parse_scale(value: Option<&str>) -> Result<u32, String> {
     }
 }
 
+/// How long [`poll_until`] sleeps between two looks.
+const POLL_INTERVAL: Duration = Duration::from_millis(5);
+
+/// Look at `condition` every few milliseconds until it holds, for at most `limit`:
+/// true as soon as it holds, false if it still does not once `limit` has passed. It
+/// is looked at once at least, and a last time when `limit` is up. A wait that needs
+/// a value out of the last look keeps it from inside the closure.
+pub fn poll_until(limit: Duration, mut condition: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + limit;
+    loop {
+        if condition() {
+            return true;
+        }
+        let now = Instant::now();
+        if now >= deadline {
+            return false;
+        }
+        thread::sleep(POLL_INTERVAL.min(deadline - now));
+    }
+}
+
 /// Said with a failure that may be the machine's slowness rather than the program's.
 pub(crate) fn slow_machine_note(limit: Duration) -> String {
     format!("{limit:?} ({SCALE_VAR}={} multiplies it on a slow machine)", scale())
@@ -66,5 +88,25 @@ mod tests {
             let err = parse_scale(Some(wrong)).expect_err(wrong);
             assert!(err.contains(SCALE_VAR) && err.contains(wrong), "{err}");
         }
+    }
+
+    #[test]
+    fn poll_until_says_whether_the_condition_came_to_hold_in_time() {
+        assert!(poll_until(Duration::ZERO, || true));
+        let mut looks = 0;
+        assert!(!poll_until(Duration::ZERO, || {
+            looks += 1;
+            false
+        }));
+        assert_eq!(looks, 1, "a condition is looked at once at least");
+        let mut looks = 0;
+        assert!(poll_until(Duration::from_secs(5), || {
+            looks += 1;
+            looks == 3
+        }));
+        assert_eq!(looks, 3);
+        let started = Instant::now();
+        assert!(!poll_until(Duration::from_millis(30), || false));
+        assert!(started.elapsed() >= Duration::from_millis(30));
     }
 }

@@ -2,17 +2,16 @@
 //! tests/ours.rs), and the checks their chapters' exercises share
 //! (tests/exercises.rs), in the same format as the graded checks.
 
-use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::Step;
 use crate::fixtures::ScratchRoot;
 use crate::kernel::hostname::{current_hostname, host_hostname};
 use crate::kernel::namespaces::namespace_table;
 use crate::kernel::processes::{listed_pids, own_files};
-use crate::report::check;
+use crate::report::claim;
 use crate::running::Output;
-use crate::timeouts::scaled;
+use crate::timeouts::{poll_until, scaled};
 
 /// This course's own program: what it isolates, its `--rootfs` flag and its default
 /// root filesystem (steps 5 to 7), and the files it holds.
@@ -31,10 +30,7 @@ impl Step {
         // std's spawn() holds a socket until the new program has started: it may
         // still be open when the command has printed "ready". Wait for it to close.
         for pid in [running.pid(), running.container_init()] {
-            let deadline = Instant::now() + scaled(Duration::from_secs(2));
-            while !own_files(pid).is_empty() && Instant::now() < deadline {
-                thread::sleep(Duration::from_millis(5));
-            }
+            poll_until(scaled(Duration::from_secs(2)), || own_files(pid).is_empty());
             assert_eq!(own_files(pid), Vec::<String>::new(), "files process {pid} opened itself");
         }
         running.finish();
@@ -52,30 +48,28 @@ impl Step {
             "cat",
             "/marker",
         ]);
-        check(
-            out.code == 0 && out.stdout == scratch.marker(),
-            "`run --rootfs DIR` runs the command in the root filesystem DIR",
-            format!("`cat /marker` inside prints {}", scratch.marker().trim()),
-            out.summary(),
-            "read the root filesystem's path from --rootfs when it is given",
-        );
+        claim("`run --rootfs DIR` runs the command in the root filesystem DIR")
+            .expected(format!("`cat /marker` inside prints {}", scratch.marker().trim()))
+            .program(&out)
+            .hint("read the root filesystem's path from --rootfs when it is given")
+            .holds(out.code == 0 && out.stdout == scratch.marker());
     }
 
     /// With neither `CONTAINER_ROOTFS` nor `--rootfs`, `run ARGS...` runs in the
     /// course's own tree (built on first use), where `hostname` prints `container`.
     pub fn assert_courses_tree_by_default(&self, args: &[&str]) {
         let out = self.clone().without_rootfs_env().run(args);
-        check(
-            (out.code, out.stdout.as_str()) == (0, "container\n"),
-            &format!(
-                "with no root filesystem named, `run {}` runs in the course's",
-                args.join(" ")
-            ),
-            "exit code 0, and `container` on stdout",
-            out.summary(),
+        claim(format!(
+            "with no root filesystem named, `run {}` runs in the course's",
+            args.join(" ")
+        ))
+        .expected("exit code 0, and `container` on stdout")
+        .program(&out)
+        .hint(
             "without CONTAINER_ROOTFS and --rootfs, use the course's root filesystem \
              (rootfs::ensure builds it on first use)",
-        );
+        )
+        .holds((out.code, out.stdout.as_str()) == (0, "container\n"));
     }
 }
 
@@ -84,26 +78,25 @@ impl Step {
 #[track_caller]
 pub fn assert_host_hostname_kept() {
     let now = current_hostname();
-    check(
-        now == host_hostname(),
-        "the host's hostname is left alone",
-        host_hostname(),
-        now,
-        "set the hostname in the container's UTS namespace: after unshare(CLONE_NEWUTS)",
-    );
+    claim("the host's hostname is left alone")
+        .expected(host_hostname())
+        .shown(&now)
+        .hint("set the hostname in the container's UTS namespace: after unshare(CLONE_NEWUTS)")
+        .holds(now == host_hostname());
 }
 
 /// Fail with a hint when `run` rejected an option it does not have yet (exit code
 /// 2, clap's, with the option named on stderr): an exercise's check before its own.
 #[track_caller]
 pub fn assert_option_accepted(out: &Output, option: &str) {
-    check(
-        !(out.code == 2 && out.stderr.contains(option)),
-        &format!("`run` accepts {option}"),
-        format!("{option} taken as an option of `run`"),
-        out.summary(),
-        "add the option to `Target`, and pass it on from `run` to `child` if the child needs it",
-    );
+    claim(format!("`run` accepts {option}"))
+        .expected(format!("{option} taken as an option of `run`"))
+        .program(out)
+        .hint(
+            "add the option to `Target`, and pass it on from `run` to `child` if the child \
+             needs it",
+        )
+        .holds(!(out.code == 2 && out.stderr.contains(option)));
 }
 
 /// The exercises of steps 2 and 3 (a hostname option, one more namespace), whose
@@ -115,13 +108,11 @@ impl Step {
     pub fn assert_hostname_flag(&self, hint: &str) {
         let name = &format!("exercise-{}", std::process::id());
         let out = self.run(&["--hostname", name, self.busybox.as_str(), "hostname"]);
-        check(
-            out.code == 0 && out.stdout.trim() == name,
-            &format!("`run --hostname {name} hostname` prints {name}"),
-            format!("exit code 0, and `{name}` on stdout"),
-            out.summary(),
-            hint,
-        );
+        claim(format!("`run --hostname {name} hostname` prints {name}"))
+            .expected(format!("exit code 0, and `{name}` on stdout"))
+            .program(&out)
+            .hint(hint)
+            .holds(out.code == 0 && out.stdout.trim() == name);
         assert_host_hostname_kept();
     }
 
@@ -135,22 +126,18 @@ impl Step {
         hint: &str,
     ) {
         let (out, table) = self.namespaces_with(options);
-        check(
-            out.code == 0 && table == namespace_table(kinds),
-            &format!(
-                "with `run {}`, only the {} namespaces are new",
-                options.join(" "),
-                kinds.join(" and ")
-            ),
-            format!(
-                "exit code 0, and for each namespace, the container's compared with the host's:\n{}",
-                namespace_table(kinds)
-            ),
-            format!(
-                "{}for each namespace, the container's compared with the host's:\n{table}",
-                out.summary()
-            ),
-            hint,
-        );
+        claim(format!(
+            "with `run {}`, only the {} namespaces are new",
+            options.join(" "),
+            kinds.join(" and ")
+        ))
+        .expected(format!(
+            "exit code 0, and for each namespace, the container's compared with the host's:\n{}",
+            namespace_table(kinds)
+        ))
+        .program(&out)
+        .shown(format!("for each namespace, the container's compared with the host's:\n{table}"))
+        .hint(hint)
+        .holds(out.code == 0 && table == namespace_table(kinds));
     }
 }

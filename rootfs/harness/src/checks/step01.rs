@@ -1,7 +1,7 @@
 //! Step 1's graded checks: the contract itself.
 
 use crate::Step;
-use crate::report::check;
+use crate::report::claim;
 use crate::running::Output;
 
 /// Step 1 on: the contract itself.
@@ -11,16 +11,20 @@ impl Step {
     pub fn assert_stdio_wired(&self) {
         let script = "read line; echo \"out:$line\"; echo \"err:$line\" >&2";
         let out = self.run_with_input(&[self.busybox.as_str(), "sh", "-c", script], "hello\n");
-        check(
-            out.code == 0 && out.stdout == "out:hello\n" && out.stderr.contains("err:hello\n"),
-            "the command reads stdin and writes to stdout and stderr",
-            "exit code 0, stdout exactly `out:hello`, stderr with `err:hello` (from \
-             `read line; echo out:$line; echo err:$line >&2`, given `hello`)",
-            out.summary(),
-            "start the command with your program's own stdin, stdout and stderr (Go: \
-             cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr), and print \
-             your own messages to stderr, never to stdout",
-        );
+        claim("the command reads stdin and writes to stdout and stderr")
+            .expected(
+                "exit code 0, stdout exactly `out:hello`, stderr with `err:hello` (from \
+                 `read line; echo out:$line; echo err:$line >&2`, given `hello`)",
+            )
+            .program(&out)
+            .hint(
+                "start the command with your program's own stdin, stdout and stderr (Go: \
+                 cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr), and print \
+                 your own messages to stderr, never to stdout",
+            )
+            .holds(
+                out.code == 0 && out.stdout == "out:hello\n" && out.stderr.contains("err:hello\n"),
+            );
     }
 
     /// Exit codes follow Docker: the command's own status, 128+n when signal n
@@ -61,7 +65,11 @@ impl Step {
             ),
         ];
         for (name, out, code, hint) in cases {
-            check(out.code == code, name, format!("exit code {code}"), out.summary(), hint);
+            claim(name)
+                .expected(format!("exit code {code}"))
+                .program(&out)
+                .hint(hint)
+                .holds(out.code == code);
         }
     }
 
@@ -73,13 +81,16 @@ impl Step {
         command.extend(args);
         let out = self.run(&command);
         let expected: String = args.iter().map(|a| format!("<{a}>\n")).collect();
-        check(
-            out.code == 0 && out.stdout == expected,
-            "the arguments after the command reach it untouched",
-            format!("each argument of `{}` on a line of its own, between <>", args.join(" ")),
-            out.summary(),
-            "pass every argument after CMD on as it is: stop reading your own options at CMD \
-             (`-l`, `--rootfs`, `--` and `--help` there belong to the command)",
-        );
+        claim("the arguments after the command reach it untouched")
+            .expected(format!(
+                "each argument of `{}` on a line of its own, between <>",
+                args.join(" ")
+            ))
+            .program(&out)
+            .hint(
+                "pass every argument after CMD on as it is: stop reading your own options at CMD \
+                 (`-l`, `--rootfs`, `--` and `--help` there belong to the command)",
+            )
+            .holds(out.code == 0 && out.stdout == expected);
     }
 }

@@ -2,7 +2,7 @@
 
 use crate::Step;
 use crate::kernel::namespaces::{compare_namespaces, host_namespace_link, print_namespaces};
-use crate::report::{check, namespace_hint};
+use crate::report::{claim, namespace_hint};
 use crate::running::Output;
 
 /// Step 2 on: a UTS namespace.
@@ -33,13 +33,13 @@ impl Step {
     pub fn assert_namespaces_new(&self, kinds: &[&str]) {
         let table = self.namespaces();
         for kind in kinds {
-            check(
-                table.contains(&format!("{kind}: new\n")),
-                &format!("the container's {kind} namespace is not the host's"),
-                format!("/proc/self/ns/{kind} inside differs from the host's"),
-                format!("for each namespace, the container's compared with the host's:\n{table}"),
-                namespace_hint(kind),
-            );
+            claim(format!("the container's {kind} namespace is not the host's"))
+                .expected(format!("/proc/self/ns/{kind} inside differs from the host's"))
+                .shown(format!(
+                    "for each namespace, the container's compared with the host's:\n{table}"
+                ))
+                .hint(namespace_hint(kind))
+                .holds(table.contains(&format!("{kind}: new\n")));
         }
     }
 
@@ -55,23 +55,21 @@ impl Step {
         );
         let out = self.sh(&script);
         let check_name = "`hostname changed-inside` inside changes the container's hostname only";
-        check(
-            out.code != 99,
-            check_name,
-            "a UTS namespace of its own, where renaming is safe",
-            format!(
+        claim(check_name)
+            .expected("a UTS namespace of its own, where renaming is safe")
+            .shown(format!(
                 "the container's UTS namespace is the host's ({host_uts}): the test did not \
                  rename, as it would have renamed the host"
-            ),
-            namespace_hint("uts"),
-        );
-        check(
-            out.code == 0 && out.stdout == "changed-inside\n",
-            check_name,
-            "`changed-inside` printed by `hostname` inside",
-            out.summary(),
-            "the container could not set its own hostname: does it run as root, in a UTS \
-             namespace of its own?",
-        );
+            ))
+            .hint(namespace_hint("uts"))
+            .holds(out.code != 99);
+        claim(check_name)
+            .expected("`changed-inside` printed by `hostname` inside")
+            .program(&out)
+            .hint(
+                "the container could not set its own hostname: does it run as root, in a UTS \
+                 namespace of its own?",
+            )
+            .holds(out.code == 0 && out.stdout == "changed-inside\n");
     }
 }

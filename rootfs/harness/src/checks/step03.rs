@@ -2,7 +2,7 @@
 
 use crate::Step;
 use crate::kernel::hostname::host_hostname;
-use crate::report::check;
+use crate::report::claim;
 
 /// Step 3 on: the hostname is set inside, before the command starts.
 impl Step {
@@ -15,12 +15,10 @@ impl Step {
         } else {
             "the child must set the hostname to exactly `container`, before starting the command"
         };
-        check(
-            hostname == "container",
-            "the hostname inside is `container` from the start",
-            "container",
-            hostname,
-            hint,
-        );
+        claim("the hostname inside is `container` from the start")
+            .expected("container")
+            .shown(hostname)
+            .hint(hint)
+            .holds(hostname == "container");
     }
 }

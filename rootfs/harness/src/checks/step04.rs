@@ -1,8 +1,7 @@
 //! Step 4's graded checks: a PID namespace whose PID 1 does PID 1's duties.
 
 use std::fs;
-use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
@@ -13,8 +12,8 @@ use crate::kernel::cgroups::{pids_cgroup_of, wait_until_empty};
 use crate::kernel::mounts::detach_mounts_below;
 use crate::kernel::namespaces::host_namespace_link;
 use crate::kernel::processes::{blocked_signals, stat, zombie_children};
-use crate::report::{check, fail};
-use crate::timeouts::{container_timeout, scaled, slow_machine_note};
+use crate::report::claim;
+use crate::timeouts::{container_timeout, poll_until, scaled, slow_machine_note};
 
 /// Step 4 on: a PID namespace, whose PID 1 (the child) does PID 1's duties.
 impl Step {
@@ -40,14 +39,14 @@ impl Step {
             "PID 1 of the new namespace must start the command itself, as its child: the \
              command's parent (`echo $PPID` inside) must be PID 1"
         };
-        check(
-            new_namespace && parent == "1",
-            "the command is a child of PID 1 of a new PID namespace (`echo $$ $PPID` inside)",
-            "`echo $PPID` prints 1 (and `echo $$` the command's own PID there, a small number \
-             other than 1), in a PID namespace that is not the host's",
-            format!("`echo $$ $PPID` printed `{pids}`; /proc/self/ns/pid is {ns}"),
-            hint,
-        );
+        claim("the command is a child of PID 1 of a new PID namespace (`echo $$ $PPID` inside)")
+            .expected(
+                "`echo $PPID` prints 1 (and `echo $$` the command's own PID there, a small number \
+                 other than 1), in a PID namespace that is not the host's",
+            )
+            .shown(format!("`echo $$ $PPID` printed `{pids}`; /proc/self/ns/pid is {ns}"))
+            .hint(hint)
+            .holds(new_namespace && parent == "1");
     }
 
     /// The container's PID 1 reaps the orphans the kernel hands to it: an inner
@@ -58,20 +57,19 @@ impl Step {
         let mut running = self.start_sh("sh -c 'sleep 0.01 &'; sleep 0.3; echo ready; read x");
         running.wait_for_line("ready");
         let init = running.container_init();
-        let deadline = Instant::now() + scaled(Duration::from_secs(2));
-        let mut zombies = zombie_children(init);
-        while !zombies.is_empty() && Instant::now() < deadline {
-            thread::sleep(Duration::from_millis(10));
+        let mut zombies = Vec::new();
+        poll_until(scaled(Duration::from_secs(2)), || {
             zombies = zombie_children(init);
-        }
-        check(
-            zombies.is_empty(),
-            "the container's PID 1 reaps orphans",
-            "no <defunct> process left under the container's PID 1",
-            format!("<defunct> children of PID 1, by host PID: {zombies:?}"),
-            "orphans are handed to PID 1 of their namespace: the child must wait for any child \
-             that ends (waitpid(-1) in a loop), not only for the command",
-        );
+            zombies.is_empty()
+        });
+        claim("the container's PID 1 reaps orphans")
+            .expected("no <defunct> process left under the container's PID 1")
+            .shown(format!("<defunct> children of PID 1, by host PID: {zombies:?}"))
+            .hint(
+                "orphans are handed to PID 1 of their namespace: the child must wait for any child \
+                 that ends (waitpid(-1) in a loop), not only for the command",
+            )
+            .holds(zombies.is_empty());
         running.finish();
     }
 
@@ -87,19 +85,16 @@ impl Step {
         let own_cgroup = cgroup != pids_cgroup_of(std::process::id() as i32);
         let _ = kill(Pid::from_raw(running.pid()), Signal::SIGKILL);
         let limit = scaled(Duration::from_secs(5));
-        let deadline = Instant::now() + limit;
-        while stat(init).is_some_and(|(state, _)| state != 'Z') {
-            check(
-                Instant::now() < deadline,
-                "the container dies when its program is killed (SIGKILL to run)",
-                format!("the container's PID 1 gone within {}", slow_machine_note(limit)),
-                format!("host PID {init} (the container's PID 1) still running after {limit:?}"),
+        let gone = poll_until(limit, || stat(init).is_none_or(|(state, _)| state == 'Z'));
+        claim("the container dies when its program is killed (SIGKILL to run)")
+            .expected(format!("the container's PID 1 gone within {}", slow_machine_note(limit)))
+            .shown(format!("host PID {init} (the container's PID 1) still running after {limit:?}"))
+            .hint(
                 "set a parent-death signal on the child: prctl(PR_SET_PDEATHSIG, SIGKILL) (Go: \
-                 SysProcAttr.Pdeathsig). When PID 1 dies, the kernel kills the rest of its \
-                 PID namespace",
-            );
-            thread::sleep(Duration::from_millis(5));
-        }
+                 SysProcAttr.Pdeathsig). When PID 1 dies, the kernel kills the rest of its PID \
+                 namespace",
+            )
+            .holds(gone);
         // Killed by SIGKILL: it had no chance to say anything about it.
         let _ = running.finish();
         if own_cgroup && wait_until_empty(&cgroup) {
@@ -143,10 +138,10 @@ impl Step {
                 if !running.ends_within(limit) {
                     let shown =
                         format!("still running {} after the signal", slow_machine_note(limit));
-                    fail(&check_name, expected, shown, hint);
+                    claim(&check_name).expected(expected).shown(shown).hint(hint).fail();
                 }
                 let out = running.finish();
-                check(out.code == n, &check_name, expected, out.summary(), hint);
+                claim(&check_name).expected(expected).program(&out).hint(hint).holds(out.code == n);
             }
         }
     }

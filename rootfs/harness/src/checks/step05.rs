@@ -8,7 +8,7 @@ use crate::checks::step07::assert_no_cgroup_left_by_its_command;
 use crate::fixtures::{ScratchRoot, dir_listing, rootfs};
 use crate::kernel::mounts::{detach, mount_table, mounts_below, new_mounts};
 use crate::kernel::processes::{listed_pids, own_files};
-use crate::report::{check, ended_early};
+use crate::report::{claim, ended_early};
 use crate::running::Running;
 use crate::{ROOTFS_VAR, Step};
 
@@ -24,13 +24,11 @@ impl Step {
         } else {
             "`/` must be the root filesystem CONTAINER_ROOTFS names: chroot there, then chdir(\"/\")"
         };
-        check(
-            inside.code == 0 && listing == dir_listing(&rootfs()),
-            "`ls /` inside shows the busybox tree",
-            dir_listing(&rootfs()).join(" "),
-            inside.summary(),
-            hint,
-        );
+        claim("`ls /` inside shows the busybox tree")
+            .expected(dir_listing(&rootfs()).join(" "))
+            .program(&inside)
+            .hint(hint)
+            .holds(inside.code == 0 && listing == dir_listing(&rootfs()));
     }
 
     /// `ps` inside lists only the container: exactly the processes of its PID
@@ -61,19 +59,17 @@ impl Step {
             "ps should list the container's processes only: PID 1 (your child), the shell, and \
              ps itself, nothing else"
         };
-        check(
-            expected.as_ref() == Some(&pids),
-            "`ps` inside lists only the container's processes",
-            match &expected {
+        claim("`ps` inside lists only the container's processes")
+            .expected(match &expected {
                 Some(expected) => format!(
                     "PIDs {expected:?}: the container's processes, numbered as in its PID \
                      namespace (its PID 1, the shell, and ps itself)"
                 ),
                 None => "the processes of the container's own PID namespace".into(),
-            },
-            out.summary(),
-            hint,
-        );
+            })
+            .program(&out)
+            .hint(hint)
+            .holds(expected.as_ref() == Some(&pids));
     }
 
     /// The container's `/` is whatever directory `CONTAINER_ROOTFS` names.
@@ -82,14 +78,14 @@ impl Step {
         let mut command = Command::new(&self.bin);
         command.env(ROOTFS_VAR, scratch.path()).args(["run", "/bin/busybox", "cat", "/marker"]);
         let out = Running::spawn(command).finish();
-        check(
-            out.code == 0 && out.stdout == scratch.marker(),
-            "the container's `/` is the directory CONTAINER_ROOTFS names",
-            format!("`cat /marker` inside prints {}", scratch.marker().trim()),
-            out.summary(),
-            "read the root filesystem's path from the environment variable CONTAINER_ROOTFS \
-             (the tests set it for every container) and chroot there",
-        );
+        claim("the container's `/` is the directory CONTAINER_ROOTFS names")
+            .expected(format!("`cat /marker` inside prints {}", scratch.marker().trim()))
+            .program(&out)
+            .hint(
+                "read the root filesystem's path from the environment variable CONTAINER_ROOTFS \
+                 (the tests set it for every container) and chroot there",
+            )
+            .holds(out.code == 0 && out.stdout == scratch.marker());
     }
 
     /// After a container whose command failed, nothing is left mounted on the root
@@ -100,14 +96,15 @@ impl Step {
         let out = self.sh("exit 3");
         let left = new_mounts(&before, mounts_below(me, &rootfs()));
         detach(&left);
-        check(
-            out.code == 3 && left.is_empty(),
-            "nothing is left mounted after a container whose command failed",
-            "exit code 3, and no mount below the root filesystem on the host",
-            format!("{}mounts left: {left:?}", out.summary()),
-            "unmount /proc when the command has ended, also when it failed: an error return \
-             must not skip the unmount",
-        );
+        claim("nothing is left mounted after a container whose command failed")
+            .expected("exit code 3, and no mount below the root filesystem on the host")
+            .program(&out)
+            .shown(format!("mounts left: {left:?}"))
+            .hint(
+                "unmount /proc when the command has ended, also when it failed: an error return \
+                 must not skip the unmount",
+            )
+            .holds(out.code == 3 && left.is_empty());
     }
 
     /// `runs` short containers in a row leave nothing behind: no mount in the host's
@@ -119,7 +116,11 @@ impl Step {
         for _ in 0..runs {
             let out = self.run(&[self.busybox.as_str(), "cat", "/proc/self/cgroup"]);
             let ran = "`cat /proc/self/cgroup` in a container exits 0";
-            check(out.code == 0, ran, "exit code 0", out.summary(), ended_early(out.code));
+            claim(ran)
+                .expected("exit code 0")
+                .program(&out)
+                .hint(ended_early(out.code))
+                .holds(out.code == 0);
             assert_no_cgroup_left_by_its_command(&out);
         }
         let after = mount_table(me);
@@ -130,14 +131,14 @@ impl Step {
                 .collect()
         };
         let diff = [changed(&after, &mounts, "-"), changed(&mounts, &after, "+")].concat();
-        check(
-            after == mounts,
-            &format!("{runs} containers in a row leave the host's mount table as it was"),
-            "the same mount table after as before",
-            format!("mounts gone (-) and new (+):\n{}", diff.join("\n")),
-            "unmount what the container mounted when it ends (or keep its mounts in a mount \
-             namespace of its own, step 6)",
-        );
+        claim(format!("{runs} containers in a row leave the host's mount table as it was"))
+            .expected("the same mount table after as before")
+            .shown(format!("mounts gone (-) and new (+):\n{}", diff.join("\n")))
+            .hint(
+                "unmount what the container mounted when it ends (or keep its mounts in a mount \
+                 namespace of its own, step 6)",
+            )
+            .holds(after == mounts);
     }
 
     /// The command holds no file that the program under test opened: only stdin,
@@ -147,15 +148,15 @@ impl Step {
         running.wait_for_line("ready");
         let command = running.command();
         let files = own_files(command);
-        check(
-            files.is_empty(),
-            "the command holds no file your program opened",
-            "only stdin, stdout and stderr (and what the test itself passed down)",
-            files.join("\n"),
-            "open your own files close-on-exec (O_CLOEXEC; Go does by default), or close them \
-             before starting the command: a descriptor leaked into a container lets it reach \
-             outside (runc's CVE-2024-21626)",
-        );
+        claim("the command holds no file your program opened")
+            .expected("only stdin, stdout and stderr (and what the test itself passed down)")
+            .shown(files.join("\n"))
+            .hint(
+                "open your own files close-on-exec (O_CLOEXEC; Go does by default), or close them \
+                 before starting the command: a descriptor leaked into a container lets it reach \
+                 outside (runc's CVE-2024-21626)",
+            )
+            .holds(files.is_empty());
         running.finish();
     }
 }

@@ -4,7 +4,7 @@ use crate::Step;
 use crate::fixtures::{SharedMountHost, rootfs};
 use crate::kernel::mounts::{mounts_below, new_mounts};
 use crate::kernel::namespaces::namespace_of;
-use crate::report::check;
+use crate::report::claim;
 
 /// Step 6 on: a mount namespace, with private propagation.
 impl Step {
@@ -19,17 +19,17 @@ impl Step {
         // host's mount namespace is leaking all the same.
         let ns = |pid: i32| namespace_of(pid, "mnt");
         let shared = ns(running.container_init()) == ns(me);
-        check(
-            leaked.is_empty() && !shared,
-            "the container's proc mount does not reach the host",
-            "no mount below the root filesystem in the host's mount table",
-            format!(
+        claim("the container's proc mount does not reach the host")
+            .expected("no mount below the root filesystem in the host's mount table")
+            .shown(format!(
                 "mounted on the host: {leaked:?}{}",
                 if shared { "; the container is in the host's mount namespace" } else { "" }
-            ),
-            "the proc mount reached the host: does run unshare a mount namespace \
-             (CLONE_NEWNS) before the child mounts proc?",
-        );
+            ))
+            .hint(
+                "the proc mount reached the host: does run unshare a mount namespace \
+                 (CLONE_NEWNS) before the child mounts proc?",
+            )
+            .holds(leaked.is_empty() && !shared);
         running.finish();
     }
 
@@ -49,21 +49,17 @@ impl Step {
              mount namespace before mounting? Its mounts start as copies of the host's, and \
              copies of shared mounts pass new mounts back to the host"
         };
-        check(
-            leaked.is_empty(),
-            "the container's proc mount does not reach a host whose `/` is shared (systemd's)",
-            "no mount below the root filesystem in that host's mount table",
-            format!("mounted on that host: {leaked:?}"),
-            hint,
-        );
+        claim("the container's proc mount does not reach a host whose `/` is shared (systemd's)")
+            .expected("no mount below the root filesystem in that host's mount table")
+            .shown(format!("mounted on that host: {leaked:?}"))
+            .hint(hint)
+            .holds(leaked.is_empty());
         running.finish();
         let left = new_mounts(&before, host.mounts_below(&rootfs()));
-        check(
-            left.is_empty(),
-            "nothing is left mounted on a shared host after the container",
-            "no mount below the root filesystem",
-            format!("{left:?}"),
-            "unmount /proc when the command has ended",
-        );
+        claim("nothing is left mounted on a shared host after the container")
+            .expected("no mount below the root filesystem")
+            .shown(format!("{left:?}"))
+            .hint("unmount /proc when the command has ended")
+            .holds(left.is_empty());
     }
 }

@@ -3,8 +3,6 @@
 
 use std::path::Path;
 use std::process::Command;
-use std::thread;
-use std::time::{Duration, Instant};
 
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
@@ -14,9 +12,9 @@ use crate::kernel::cgroups::{
     cgroup_among, cgroups_printed, pids_cgroup_of, pids_hierarchy, pids_max, read_cgroup_file,
     refused_forks,
 };
-use crate::report::{block, check, fail};
+use crate::report::{block, claim};
 use crate::running::Output;
-use crate::timeouts::{container_timeout, slow_machine_note};
+use crate::timeouts::{container_timeout, poll_until, slow_machine_note};
 
 const CGROUP_LEFT: &str = "the container's cgroup was left behind: remove it (rmdir) once the \
      container has ended. The kernel refuses while a process is in it, so it is run's job, \
@@ -40,16 +38,19 @@ impl Step {
     pub fn assert_sleeps_held_at_limit(&self) {
         let out = self.sh(FORTY_SLEEPS);
         let started: u32 = out.stdout.lines().last().and_then(|n| n.parse().ok()).unwrap_or(0);
-        check(
-            (1..=18).contains(&started),
-            "a shell inside starts at most 18 of 40 background sleeps (limit 20)",
-            "from 1 to 18 (20, less PID 1 and the shell, and less any thread of theirs: \
-             threads count against pids.max too)",
-            format!("{started} started\n{}", out.summary()),
-            "the container's processes are not held at 20: is every one of them in the \
-             container's cgroup? The child joins it (its PID into cgroup.procs) before it \
-             starts the command, and children are born in their parent's cgroup",
-        );
+        claim("a shell inside starts at most 18 of 40 background sleeps (limit 20)")
+            .expected(
+                "from 1 to 18 (20, less PID 1 and the shell, and less any thread of theirs: \
+                 threads count against pids.max too)",
+            )
+            .shown(format!("{started} started"))
+            .program(&out)
+            .hint(
+                "the container's processes are not held at 20: is every one of them in the \
+                 container's cgroup? The child joins it (its PID into cgroup.procs) before it \
+                 starts the command, and children are born in their parent's cgroup",
+            )
+            .holds((1..=18).contains(&started));
     }
 
     /// A fork bomb goes off only under a pids limit, is held at it, and the host
@@ -71,13 +72,11 @@ impl Step {
         let cgroup = running.container_cgroup();
         let _ = kill(Pid::from_raw(running.pid()), Signal::SIGTERM);
         let out = running.finish();
-        check(
-            out.code == 128 + 15,
-            "SIGTERM to run ends the container with exit code 143 (128+15)",
-            "exit code 143",
-            out.summary(),
-            "pass SIGTERM on to the child, and exit with the 128+n it reports",
-        );
+        claim("SIGTERM to run ends the container with exit code 143 (128+15)")
+            .expected("exit code 143")
+            .program(&out)
+            .hint("pass SIGTERM on to the child, and exit with the 128+n it reports")
+            .holds(out.code == 128 + 15);
         assert_cgroup_removed(&cgroup);
     }
 
@@ -89,24 +88,22 @@ impl Step {
         let mut second = self.start_sh("echo ready; read x");
         second.wait_for_line("ready");
         let (one, two) = (first.container_cgroup(), second.container_cgroup());
-        check(
-            one != two,
-            "two containers at once have a cgroup each",
-            "two different cgroups",
-            format!("both in {}", one.display()),
-            "name each container's cgroup after something unique to it, e.g. run's PID: with a \
-             fixed name, containers share one limit, and the first to end removes the cgroup of \
-             the others",
-        );
+        claim("two containers at once have a cgroup each")
+            .expected("two different cgroups")
+            .shown(format!("both in {}", one.display()))
+            .hint(
+                "name each container's cgroup after something unique to it, e.g. run's PID: with \
+                 a fixed name, containers share one limit, and the first to end removes the \
+                 cgroup of the others",
+            )
+            .holds(one != two);
         second.finish();
         let max = pids_max(&one);
-        check(
-            max == "20",
-            "the end of one container leaves another's cgroup alone",
-            format!("{} still there, pids.max 20", one.display()),
-            format!("pids.max: {}", block(max)),
-            "remove only the cgroup of the container that ended",
-        );
+        claim("the end of one container leaves another's cgroup alone")
+            .expected(format!("{} still there, pids.max 20", one.display()))
+            .shown(format!("pids.max: {}", block(&max)))
+            .hint("remove only the cgroup of the container that ended")
+            .holds(max == "20");
         first.finish();
     }
 }
@@ -118,13 +115,11 @@ pub const FORTY_SLEEPS: &str = "i=0; while [ $i -lt 40 ]; do sleep 30 & i=$((i+1
 /// The cgroup of a container that has ended is gone.
 #[track_caller]
 pub fn assert_cgroup_removed(cgroup: &Path) {
-    check(
-        !cgroup.exists(),
-        "the container's cgroup is removed when it ends",
-        "no such directory",
-        format!("{} still exists", cgroup.display()),
-        CGROUP_LEFT,
-    );
+    claim("the container's cgroup is removed when it ends")
+        .expected("no such directory")
+        .shown(format!("{} still exists", cgroup.display()))
+        .hint(CGROUP_LEFT)
+        .holds(!cgroup.exists());
 }
 
 /// The container that printed `out` has ended and left no cgroup in the pids
@@ -143,13 +138,14 @@ pub fn assert_no_cgroup_left_by(out: &Output) {
 pub fn assert_no_cgroup_left_by_its_command(out: &Output) {
     let cgroups = cgroups_printed(&out.stdout);
     let Some(cgroup) = cgroup_among(&cgroups, "pids") else {
-        fail(
-            "the command's /proc/self/cgroup shows its pids cgroup",
-            "a line for the hierarchy of the pids controller",
-            out.summary(),
-            "the kernel lists every cgroup hierarchy of a process in /proc/PID/cgroup: is the \
-             pids controller mounted in the container's view (cgroup v1: /sys/fs/cgroup/pids)?",
-        )
+        claim("the command's /proc/self/cgroup shows its pids cgroup")
+            .expected("a line for the hierarchy of the pids controller")
+            .program(out)
+            .hint(
+                "the kernel lists every cgroup hierarchy of a process in /proc/PID/cgroup: is the \
+                 pids controller mounted in the container's view (cgroup v1: /sys/fs/cgroup/pids)?",
+            )
+            .fail()
     };
     // In a cgroup namespace of the container's own, the path is relative to where it
     // was made: `/`, or `/../…` when the container moved on after unsharing it.
@@ -163,26 +159,22 @@ pub fn assert_no_cgroup_left_by_its_command(out: &Output) {
 /// A short container that has ended left no `cgroup` behind.
 #[track_caller]
 fn assert_short_container_left_no(cgroup: &Path) {
-    check(
-        !cgroup.exists(),
-        "a short container leaves no cgroup behind",
-        "no cgroup left",
-        format!("{} left", cgroup.display()),
-        CGROUP_LEFT,
-    );
+    claim("a short container leaves no cgroup behind")
+        .expected("no cgroup left")
+        .shown(format!("{} left", cgroup.display()))
+        .hint(CGROUP_LEFT)
+        .holds(!cgroup.exists());
 }
 
 /// The host can still start a process (`true`), as during a fork bomb it must.
 #[track_caller]
 pub fn assert_host_can_start_a_process() {
     let host_can_fork = Command::new("true").status().is_ok_and(|status| status.success());
-    check(
-        host_can_fork,
-        "the host can start a process during the fork bomb",
-        "`true` runs on the host",
-        "it could not",
-        "the limit does not hold the container's processes",
-    );
+    claim("the host can start a process during the fork bomb")
+        .expected("`true` runs on the host")
+        .shown("it could not")
+        .hint("the limit does not hold the container's processes")
+        .holds(host_can_fork);
 }
 
 /// A fork bomb, armed: it prints `ready`, waits for a line on stdin, then goes off
@@ -195,23 +187,21 @@ pub const FORK_BOMB: &str = "bomb() { bomb | bomb & }; echo ready; read go; (bom
 /// Wait until the pids controller of `cgroup` has refused a fork, checking all the
 /// while that the cgroup never holds more than `limit` processes.
 pub fn assert_held_at_limit(cgroup: &Path, limit: u32) {
-    let deadline = Instant::now() + container_timeout();
-    while refused_forks(cgroup) == 0 {
-        check(
-            Instant::now() < deadline,
-            "the fork bomb reaches the limit",
-            "a fork refused (pids.events: max > 0)",
-            format!("none refused in {}", slow_machine_note(container_timeout())),
-            "the bomb's processes are not counted in the container's cgroup",
-        );
+    let reached = poll_until(container_timeout(), || {
+        if refused_forks(cgroup) > 0 {
+            return true;
+        }
         let current: u32 = read_cgroup_file(cgroup, "pids.current").parse().unwrap_or(0);
-        check(
-            current <= limit,
-            &format!("a fork bomb is held at {limit} processes"),
-            format!("pids.current at most {limit}"),
-            format!("pids.current = {current}"),
-            "the limit does not hold",
-        );
-        thread::sleep(Duration::from_millis(10));
-    }
+        claim(format!("a fork bomb is held at {limit} processes"))
+            .expected(format!("pids.current at most {limit}"))
+            .shown(format!("pids.current = {current}"))
+            .hint("the limit does not hold")
+            .holds(current <= limit);
+        false
+    });
+    claim("the fork bomb reaches the limit")
+        .expected("a fork refused (pids.events: max > 0)")
+        .shown(format!("none refused in {}", slow_machine_note(container_timeout())))
+        .hint("the bomb's processes are not counted in the container's cgroup")
+        .holds(reached);
 }

@@ -3,14 +3,13 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use procfs::process::Process;
 use procfs::{FromRead, ProcessCGroup, ProcessCGroups};
 
 use crate::kernel::mounts::{mount_point, mountinfo};
-use crate::timeouts::scaled;
+use crate::timeouts::{poll_until, scaled};
 
 /// Where `controller` (`pids`, `memory`, `cpu`…) is mounted, read from the kernel:
 /// the first in /proc/self/mountinfo of a cgroup v1 hierarchy that has it among its
@@ -98,15 +97,8 @@ pub fn read_cgroup_file(cgroup: &Path, file: &str) -> String {
 /// the rest of its PID namespace is killed with it, while the test goes on. Until
 /// then the kernel refuses to remove its cgroup (EBUSY).
 pub fn wait_until_empty(cgroup: &Path) -> bool {
-    let deadline = Instant::now() + scaled(Duration::from_secs(5));
     let procs = || fs::read_to_string(cgroup.join("cgroup.procs")).unwrap_or_default();
-    while !procs().trim().is_empty() {
-        if Instant::now() >= deadline {
-            return false;
-        }
-        thread::sleep(Duration::from_millis(5));
-    }
-    true
+    poll_until(scaled(Duration::from_secs(5)), || procs().trim().is_empty())
 }
 
 /// `pids.max` of `cgroup`, trimmed; empty if it cannot be read.
