@@ -103,8 +103,8 @@ out=$(learner "$nopw" "cd course && echo changed >>$snapshot && INSTA_UPDATE=new
 new=$(find "/home/$nopw/course" -name '*.snap.new' | wc -l)
 expect "snapshots written as root are the learner's" "some .snap.new, 0 not theirs" \
     "$( ((new > 0)) && echo some || echo no) .snap.new, $(not_theirs "$nopw") not theirs"
-out=$(learner "$nopw" "cd course && .ci/grade.sh target/debug/step05-chroot-proc 5") && status=0 || status=$?
-expect ".ci/grade.sh" "exit 0: step05-chroot-proc: pass" "exit $status: $(tail -n 1 <<<"$out")"
+out=$(learner "$nopw" "cd course && cargo course grade --bin target/debug/step05-chroot-proc 5") && status=0 || status=$?
+expect "cargo course grade --bin" "exit 0: step05-chroot-proc: pass" "exit $status: $(tail -n 1 <<<"$out")"
 out=$(learner "$nopw" "cd course && cargo course doctor") && status=0 || status=$?
 echo "$out"
 expect "cargo course doctor" "exit 0: All seven steps can run here." "exit $status: $(tail -n 1 <<<"$out")"
@@ -135,7 +135,7 @@ run cargo course doctor
 sudo -k
 run cargo run -q -p step05-chroot-proc -- run /bin/true
 run cargo test -q -p step05-chroot-proc
-run .ci/grade.sh target/debug/step05-chroot-proc 5
+run cargo course grade --bin target/debug/step05-chroot-proc 5
 find ~/course ! -user "$USER" | wc -l >~/not-mine
 cd ~ && rm -rf ~/course && test ! -e ~/course
 echo "rm -rf -> exit $?" >>~/results

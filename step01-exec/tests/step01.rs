@@ -4,7 +4,7 @@
 //! does. Every later step's tests check these again.
 //!
 //! Grade any program with `CONTAINER_BIN=/path/to/it cargo test -p step01-exec
-//! --test step01`, or `.ci/grade.sh /path/to/it 1`. Step 1 has no step before it,
+//! --test step01`, or `cargo course grade --bin /path/to/it 1`. Step 1 has no step before it,
 //! so none of its tests is marked `feature_*`; from step 2 on, those so named check
 //! what the step adds. What step 1 leaves to the host is in tests/ours.rs.
 

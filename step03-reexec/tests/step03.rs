@@ -3,7 +3,7 @@
 //! the command starts.
 //!
 //! Grade any program with `CONTAINER_BIN=/path/to/it cargo test -p step03-reexec
-//! --test step03`, or `.ci/grade.sh /path/to/it 3`. Tests named `feature_…` check what
+//! --test step03`, or `cargo course grade --bin /path/to/it 3`. Tests named `feature_…` check what
 //! this step adds, and fail against step 2's program; the others are earlier steps'.
 
 // The checks of steps 1 to 3, listed once in the harness's registry

@@ -3,7 +3,7 @@
 //! passes signals on, and dies with the program that started it.
 //!
 //! Grade any program with `CONTAINER_BIN=/path/to/it cargo test -p step04-pid --test
-//! step04`, or `.ci/grade.sh /path/to/it 4`. Tests named `feature_…` check what this
+//! step04`, or `cargo course grade --bin /path/to/it 4`. Tests named `feature_…` check what this
 //! step adds, and fail against step 3's program; the others are earlier steps'.
 
 // The checks of steps 1 to 4, listed once in the harness's registry

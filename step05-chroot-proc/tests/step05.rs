@@ -5,7 +5,7 @@
 //! gone after.
 //!
 //! Grade any program with `CONTAINER_BIN=/path/to/it cargo test -p step05-chroot-proc
-//! --test step05`, or `.ci/grade.sh /path/to/it 5`. Tests named `feature_…` check what
+//! --test step05`, or `cargo course grade --bin /path/to/it 5`. Tests named `feature_…` check what
 //! this step adds, and fail against step 4's program; the others are earlier steps'
 //! and the cleaning up this step brings.
 //!

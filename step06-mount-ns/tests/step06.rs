@@ -3,7 +3,7 @@
 //! reaches the host, even a host whose mounts are shared (systemd's).
 //!
 //! Grade any program with `CONTAINER_BIN=/path/to/it cargo test -p step06-mount-ns
-//! --test step06`, or `.ci/grade.sh /path/to/it 6`. Tests named `feature_…` check what
+//! --test step06`, or `cargo course grade --bin /path/to/it 6`. Tests named `feature_…` check what
 //! this step adds, and fail against step 5's program; the others are earlier steps'.
 
 // The checks of steps 1 to 6, listed once in the harness's registry

@@ -3,7 +3,7 @@
 //! host stays usable; the cgroup is removed when the container ends.
 //!
 //! Grade any program with `CONTAINER_BIN=/path/to/it cargo test -p step07-cgroups
-//! --test step07`, or `.ci/grade.sh /path/to/it 7`. Tests named `feature_…` check what
+//! --test step07`, or `cargo course grade --bin /path/to/it 7`. Tests named `feature_…` check what
 //! this step adds, and fail against step 6's program; the others are earlier steps'.
 //! A fork bomb goes off only once the kernel shows the container held by a limit.
 
