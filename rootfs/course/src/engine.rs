@@ -15,7 +15,7 @@ use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use harness::registry::checks_of;
-use harness::results::{self, FailureKind, RESULTS_VAR, Record};
+use harness::results::{self, FailureKind, ProgramEnd, RESULTS_VAR, Record};
 
 use crate::steps::Step;
 
@@ -189,9 +189,14 @@ pub fn verdict(records: Vec<Record>) -> Verdict {
     let failed: Vec<Record> = records.into_iter().filter(|record| !record.passed()).collect();
     let is_hang =
         |record: &&Record| record.failure.as_ref().is_some_and(|f| f.kind == FailureKind::Hang);
+    // Causes before consequences: a container that never ended, then one that could
+    // not be made (exit code 125: the checks after it fail because of it), then what
+    // the step adds.
+    let could_not_start = |record: &&Record| program_end(record).is_some_and(|end| end.code == 125);
     let first = failed
         .iter()
         .find(is_hang)
+        .or_else(|| failed.iter().find(could_not_start))
         .or_else(|| failed.iter().find(|record| record.feature))
         .or_else(|| failed.first())
         .cloned();
@@ -208,12 +213,9 @@ impl Verdict {
         match self {
             Verdict::Pass { .. } => format!("{label}: pass"),
             Verdict::Fail { failed, total, first } => {
-                let (what, hint) = match &first.failure {
-                    Some(failure) => (failure.check.as_str(), failure.hint.as_str()),
-                    None => (first.test.as_str(), ""),
-                };
-                let hint = if hint.is_empty() { String::new() } else { format!(": {hint}") };
-                format!("{label}: FAIL ({} of {total} checks) — first: {what}{hint}", failed.len())
+                let what = first.failure.as_ref().map_or(first.test.as_str(), |f| f.check.as_str());
+                let why = cause(first);
+                format!("{label}: FAIL ({} of {total} checks) — first: {what}{why}", failed.len())
             }
             Verdict::Error(message) => format!("{label}: ERROR ({message})"),
         }
@@ -221,6 +223,32 @@ impl Verdict {
 
     pub fn passed(&self) -> bool {
         matches!(self, Verdict::Pass { .. })
+    }
+}
+
+/// How the program under test ended, when the failed check ran it to its end.
+fn program_end(record: &Record) -> Option<&ProgramEnd> {
+    record.failure.as_ref()?.program.as_ref()
+}
+
+/// The cause a verdict names: the program's own words when it could not make the
+/// container (exit code 125) or the hint sends the learner to its stderr, else the
+/// check's hint.
+fn cause(record: &Record) -> String {
+    let hint = record.failure.as_ref().map_or("", |f| f.hint.as_str());
+    let said = program_end(record).and_then(|end| {
+        let line = end.stderr.lines().rev().map(str::trim).find(|line| !line.is_empty())?;
+        Some((end.code, line))
+    });
+    match said {
+        Some((125, line)) => {
+            format!(": your program could not make the container (exit code 125); it said: {line}")
+        }
+        Some((code, line)) if hint.contains("stderr") => {
+            format!(": the container ended early (exit code {code}); your program said: {line}")
+        }
+        _ if hint.is_empty() => String::new(),
+        _ => format!(": {hint}"),
     }
 }
 
@@ -310,6 +338,25 @@ mod tests {
         with_hang.push(record("d", false, Some(FailureKind::Hang)));
         let line = verdict(with_hang).line("step04-pid");
         assert_eq!(line, "step04-pid: FAIL (3 of 4 checks) — first: d failed: a hint");
+    }
+
+    #[test]
+    fn a_container_that_could_not_be_made_is_named_by_its_own_words() {
+        let mut broken = record("feature_x", true, Some(FailureKind::Check));
+        if let Some(failure) = broken.failure.as_mut() {
+            failure.program = Some(ProgramEnd {
+                code: 125,
+                stderr: "run: mount(proc on /porc): No such file or directory\n".into(),
+            });
+        }
+        let records = vec![record("feature_a", true, Some(FailureKind::Check)), broken];
+        let line = verdict(records).line("step05-chroot-proc");
+        assert_eq!(
+            line,
+            "step05-chroot-proc: FAIL (2 of 2 checks) — first: feature_x failed: your program \
+             could not make the container (exit code 125); it said: run: mount(proc on /porc): \
+             No such file or directory"
+        );
     }
 
     #[test]
