@@ -1,10 +1,14 @@
-//! The mount table as the kernel shows it to us: `/proc/self/mountinfo`.
+//! The mount table as the kernel shows it to us: `/proc/self/mountinfo`, read
+//! with procfs.
 //!
-//! Used here to never delete through a mount, and by `cargo course doctor` to read
-//! the cgroup layout and how `/` propagates.
+//! Used here to never delete through a mount, by `cargo course doctor` to read the
+//! cgroup layout and how `/` propagates, and by the test harness for mount points.
 
-use std::fs;
+use std::ffi::OsString;
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::PathBuf;
+
+use procfs::process::{MountInfo, MountOptFields, Process};
 
 use crate::Error;
 
@@ -16,69 +20,92 @@ pub struct Mount {
     pub root: String,
     /// Where it is mounted, e.g. `/sys/fs/cgroup/pids`.
     pub mount_point: PathBuf,
-    /// This mount's options, e.g. `rw`, `noexec`, `nodev`.
+    /// This mount's options, e.g. `rw`, `noexec`, `nodev` (sorted: procfs keeps
+    /// them in a map).
     pub options: Vec<String>,
-    /// How mounts propagate to and from it: `shared:N`, `master:N`, `unbindable`;
-    /// none means private.
+    /// How mounts propagate to and from it: `shared:N`, `master:N`,
+    /// `propagate_from:N`, `unbindable`; none means private.
     pub propagation: Vec<String>,
     /// The filesystem type, e.g. `cgroup2`.
     pub fstype: String,
-    /// The filesystem's own options; for a cgroup v1 hierarchy they name its controllers.
+    /// The filesystem's own options (sorted); for a cgroup v1 hierarchy they name
+    /// its controllers.
     pub super_options: Vec<String>,
+}
+
+impl From<MountInfo> for Mount {
+    fn from(mount: MountInfo) -> Mount {
+        let list = |options: &std::collections::HashMap<String, Option<String>>| {
+            let mut list: Vec<String> = options
+                .iter()
+                .map(|(name, value)| match value {
+                    Some(value) => format!("{name}={value}"),
+                    None => name.clone(),
+                })
+                .collect();
+            list.sort();
+            list
+        };
+        let propagation = mount.opt_fields.iter().map(|field| match field {
+            MountOptFields::Shared(group) => format!("shared:{group}"),
+            MountOptFields::Master(group) => format!("master:{group}"),
+            MountOptFields::PropagateFrom(group) => format!("propagate_from:{group}"),
+            MountOptFields::Unbindable => "unbindable".to_string(),
+        });
+        Mount {
+            root: String::from_utf8_lossy(&unescape(mount.root.as_bytes())).into_owned(),
+            mount_point: mount_point(&mount),
+            options: list(&mount.mount_options),
+            propagation: propagation.collect(),
+            fstype: mount.fs_type,
+            super_options: list(&mount.super_options),
+        }
+    }
 }
 
 /// The mounts this process sees, in the kernel's order (a later mount on the same
 /// point hides an earlier one).
 pub fn read() -> Result<Vec<Mount>, Error> {
-    let path = "/proc/self/mountinfo";
-    let text = fs::read_to_string(path).map_err(|e| Error::io(format!("read({path})"), e))?;
-    Ok(parse(&text))
+    let mounts = Process::myself().and_then(|me| me.mountinfo());
+    let mounts = mounts.map_err(|e| Error::new("read(/proc/self/mountinfo)", e.to_string()))?;
+    Ok(mounts.into_iter().map(Mount::from).collect())
 }
 
-/// Parses mountinfo's text; lines it does not understand are skipped.
+/// Mounts from mountinfo's text (a table some other process printed, or a test's);
+/// lines procfs does not understand are skipped.
 pub fn parse(text: &str) -> Vec<Mount> {
-    text.lines().filter_map(parse_line).collect()
+    let mounts = text.lines().filter_map(|line| MountInfo::from_line(line).ok());
+    mounts.map(Mount::from).collect()
 }
 
-/// `ID PARENT MAJ:MIN ROOT MOUNT_POINT OPTIONS [OPTIONAL...] - FSTYPE SOURCE SUPER_OPTIONS`.
-fn parse_line(line: &str) -> Option<Mount> {
-    // Spaces inside paths are escaped (\040), so " - " only ever separates the halves.
-    let (mount, filesystem) = line.split_once(" - ")?;
-    let fields: Vec<&str> = mount.split(' ').collect();
-    let list = |field: &str| field.split(',').map(str::to_string).collect::<Vec<_>>();
-    let mut filesystem = filesystem.split(' ');
-    let fstype = filesystem.next()?.to_string();
-    let super_options = filesystem.nth(1).map(list).unwrap_or_default();
-    Some(Mount {
-        root: unescape_octal(fields.get(3)?),
-        mount_point: PathBuf::from(unescape_octal(fields.get(4)?)),
-        options: list(fields.get(5)?),
-        propagation: fields.get(6..).unwrap_or_default().iter().map(|f| f.to_string()).collect(),
-        fstype,
-        super_options,
-    })
+/// A mount point as the kernel means it. procfs hands mountinfo's field over as
+/// written, where the kernel writes a space, tab, newline or backslash in a path
+/// as `\040`, `\011`, `\012` or `\134`.
+pub fn mount_point(mount: &MountInfo) -> PathBuf {
+    PathBuf::from(OsString::from_vec(unescape(mount.mount_point.as_os_str().as_bytes())))
 }
 
-/// mountinfo writes space, tab, newline and backslash as `\040`, `\011`, `\012`, `\134`.
-fn unescape_octal(field: &str) -> String {
-    let mut out = String::with_capacity(field.len());
-    let mut rest = field;
-    while let Some(at) = rest.find('\\') {
-        out.push_str(&rest[..at]);
-        let code = rest.get(at + 1..at + 4).and_then(|d| u8::from_str_radix(d, 8).ok());
-        match code {
-            Some(byte) => {
-                out.push(char::from(byte));
-                rest = &rest[at + 4..];
+/// mountinfo's field with each `\NNN` (octal) turned back into its byte.
+fn unescape(escaped: &[u8]) -> Vec<u8> {
+    let mut bytes = Vec::with_capacity(escaped.len());
+    let mut i = 0;
+    while i < escaped.len() {
+        let octal = escaped.get(i + 1..i + 4).and_then(|digits| {
+            let digits = std::str::from_utf8(digits).ok()?;
+            u8::from_str_radix(digits, 8).ok()
+        });
+        match (escaped[i], octal) {
+            (b'\\', Some(byte)) => {
+                bytes.push(byte);
+                i += 4;
             }
-            None => {
-                out.push('\\');
-                rest = &rest[at + 1..];
+            (byte, _) => {
+                bytes.push(byte);
+                i += 1;
             }
         }
     }
-    out.push_str(rest);
-    out
+    bytes
 }
 
 #[cfg(test)]
@@ -88,15 +115,23 @@ mod tests {
     type Outcome = Result<(), &'static str>;
 
     #[test]
-    fn a_line_splits_into_its_fields() -> Outcome {
+    fn a_line_gives_what_the_doctor_reads() -> Outcome {
         let line = "39 31 0:36 / /sys/fs/cgroup/pids rw,nosuid,nodev shared:15 master:2 - cgroup cgroup rw,pids";
         let mount = parse(line).pop().ok_or("no mount")?;
         assert_eq!(mount.root, "/");
         assert_eq!(mount.mount_point, PathBuf::from("/sys/fs/cgroup/pids"));
-        assert_eq!(mount.options, ["rw", "nosuid", "nodev"]);
+        assert_eq!(mount.options, ["nodev", "nosuid", "rw"]);
         assert_eq!(mount.propagation, ["shared:15", "master:2"]);
         assert_eq!(mount.fstype, "cgroup");
-        assert_eq!(mount.super_options, ["rw", "pids"]);
+        assert_eq!(mount.super_options, ["pids", "rw"]);
+        Ok(())
+    }
+
+    #[test]
+    fn options_with_values_keep_them() -> Outcome {
+        let line = "31 23 0:28 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755";
+        let mount = parse(line).pop().ok_or("no mount")?;
+        assert_eq!(mount.super_options, ["mode=755", "rw"]);
         Ok(())
     }
 
@@ -118,7 +153,18 @@ mod tests {
     }
 
     #[test]
-    fn lines_without_a_separator_are_skipped() {
+    fn a_backslash_without_three_octal_digits_stays() {
+        assert_eq!(unescape(br"a\b\04"), br"a\b\04");
+    }
+
+    #[test]
+    fn lines_procfs_does_not_understand_are_skipped() {
         assert!(parse("garbage\n\n27 1 254:0 / /").is_empty());
+    }
+
+    #[test]
+    fn this_process_reads_its_own_table() -> Result<(), Error> {
+        assert!(!read()?.is_empty());
+        Ok(())
     }
 }

@@ -2,8 +2,6 @@
 //! down what a test's container left.
 
 use std::collections::BTreeSet;
-use std::ffi::OsString;
-use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::{Path, PathBuf};
 
 use nix::mount::{MntFlags, umount2};
@@ -16,31 +14,9 @@ pub(crate) fn mountinfo(pid: i32) -> Vec<MountInfo> {
     mounts.map(|mounts| mounts.0).unwrap_or_default()
 }
 
-/// A mount point as the kernel means it. procfs hands mountinfo's field over as
-/// written, where the kernel writes a space, tab, newline or backslash in a path
-/// as `\040`, `\011`, `\012` or `\134`.
-pub(crate) fn mount_point(mount: &MountInfo) -> PathBuf {
-    let escaped = mount.mount_point.as_os_str().as_bytes();
-    let mut path = Vec::with_capacity(escaped.len());
-    let mut i = 0;
-    while i < escaped.len() {
-        let octal = escaped.get(i + 1..i + 4).and_then(|digits| {
-            let digits = std::str::from_utf8(digits).ok()?;
-            u8::from_str_radix(digits, 8).ok()
-        });
-        match (escaped[i], octal) {
-            (b'\\', Some(byte)) => {
-                path.push(byte);
-                i += 4;
-            }
-            (byte, _) => {
-                path.push(byte);
-                i += 1;
-            }
-        }
-    }
-    PathBuf::from(OsString::from_vec(path))
-}
+/// A mount point as the kernel means it (`\040` in mountinfo is a space): the
+/// root filesystem builder's reading, which the doctor shares.
+pub(crate) use rootfs::mountinfo::mount_point;
 
 /// The mount points in a mount table a container printed (`cat
 /// /proc/self/mountinfo` inside), in its order.
