@@ -59,8 +59,8 @@ if [[ -z $kernel ]]; then
     echo "cgroup-layouts: downloaded $kernel in $(since "$t")"
 fi
 
-# 3. step07 and the course command (for its doctor), linked statically: the
-#    initramfs has no C library for them to load.
+# 3. step07 and the course command (for its doctor, and `course contain`), linked
+#    statically: the initramfs has no C library for them to load.
 t=$(now)
 RUSTFLAGS='-C target-feature=+crt-static' cargo build -q --release -p step07-cgroups -p course \
     --target x86_64-unknown-linux-gnu --target-dir "$work"
@@ -71,9 +71,9 @@ for binary in "$release/step07-cgroups" "$release/course"; do
 done
 echo "cgroup-layouts: built step07-cgroups and course in $(since "$t")"
 
-# 4. The initramfs: the busybox tree as the VM's / (with step07, course, our
-#    init, util-linux's unshare and nsenter, which the doctor looks for, and
-#    .ci/contain.sh with bash, findmnt, timeout and find), and a
+# 4. The initramfs: the busybox tree as the VM's / (with step07, course, whose
+#    hidden `course contain` runs a grading job as `cargo course class` does, our
+#    init, util-linux's unshare and nsenter, which the doctor looks for), and a
 #    second copy at /rootfs for the container. cpio keeps device nodes.
 busybox_tree=$(cargo run -q -p rootfs -- --path)
 initramfs=$work/initramfs
@@ -92,9 +92,6 @@ copy_program() {
 }
 copy_program "$(command -v unshare)"
 copy_program "$(command -v nsenter)"
-# .ci/contain.sh, which `cargo course class` runs every grading in, and what it uses.
-for program in bash findmnt timeout find; do copy_program "$(command -v "$program")"; done
-cp .ci/contain.sh "$initramfs/contain.sh"
 cp .ci/vm/init.sh "$initramfs/init"
 chmod 755 "$initramfs/init"
 mkdir -p "$initramfs/mnt"

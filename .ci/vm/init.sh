@@ -4,7 +4,7 @@
 # The kernel command line says which cgroup layout to build: layout=v2 or
 # layout=v1. We mount it ourselves, run step07-cgroups and `course doctor`
 # against it (on v2, also inside a simulated privileged container), and step07
-# inside a contained grading job (.ci/contain.sh), print one
+# inside a contained grading job (`course contain`), print one
 # PASS or FAIL line per check and a summary line that the host looks for, and
 # power off.
 export PATH=/sbin:/usr/sbin:/bin:/usr/bin
@@ -189,17 +189,21 @@ CONTAINER
     expect "container: nothing left" "none" "${left:-none}"
 fi
 
-# 9. A grading job as `cargo course class` runs one (.ci/contain.sh): its own PID,
-#    mount, UTS and cgroup namespaces and a cgroup of its own. Step 7 inside must
-#    hold its limit (on v2 the job's cgroup must hold no process of its own), and
-#    nothing may be left: no process, no cgroup.
+# 9. A grading job as `cargo course class` runs one (`course contain`): its own
+#    PID, mount, UTS and cgroup namespaces and a cgroup of its own. Step 7 inside
+#    must hold its limit (on v2 the job's cgroup must hold no process of its own),
+#    and nothing may be left: no process, no cgroup. Its report says the same: no
+#    time up, no process it had to kill (step 7's container took its sleeps with
+#    it), no cgroup left below the job's.
 forty='i=0; while [ $i -lt 40 ]; do sleep 30 & i=$((i+1)); echo $i; done'
-PATH=/usr/bin:$PATH bash /contain.sh 60 step07-cgroups run --rootfs /rootfs /bin/sh -c "$forty" \
-    2>/tmp/err | tail -n 1 >/tmp/j-sleeps
+course contain --seconds 60 --report /tmp/j-report.json -- \
+    step07-cgroups run --rootfs /rootfs /bin/sh -c "$forty" 2>/tmp/err | tail -n 1 >/tmp/j-sleeps
 left=$(ls -d "$hierarchy"/course-class-* "$hierarchy"/container-* 2>/dev/null)
 sleeping=$(pidof sleep | wc -w)
 expect "a contained grading job: step 7 inside" "18 sleeps, 0 processes left, none left" \
     "$(cat /tmp/j-sleeps) sleeps, $sleeping processes left, ${left:-none} left"
+expect "a contained grading job: its report" \
+    '{"timed_out":false,"processes_killed":0,"cgroups_left":[]}' "$(cat /tmp/j-report.json)"
 
 echo "cgroup-layouts: $name: $passed passed, $failed failed"
 # Power off now. (Should that fail, init ends, the kernel panics, and panic=-1
