@@ -79,20 +79,8 @@ fn make_copy(number: u8) -> Result<Step, String> {
 /// The Cargo.toml of your copy: step N's own dependencies, spelled out (your copy is
 /// not in the course's workspace, so it cannot say `workspace = true`).
 fn manifest(step: &Step) -> Result<String, String> {
-    let read = |path: PathBuf| {
-        fs::read_to_string(&path).map_err(|err| format!("cannot read {}: {err}", path.display()))
-    };
-    let workspace = read(repo().join("Cargo.toml"))?;
-    let own = read(step.dir().join("Cargo.toml"))?;
-    let mut dependencies = String::new();
-    for name in section(&own, "dependencies").filter_map(|line| line.split('.').next()) {
-        let spec = section(&workspace, "workspace.dependencies")
-            .find(|line| line.split([' ', '=']).next() == Some(name))
-            .ok_or_else(|| format!("{name} is not in the workspace's dependencies"))?;
-        // Paths in the workspace are relative to the repository; yours sits two below.
-        dependencies.push_str(&spec.replace("path = \"", "path = \"../../"));
-        dependencies.push('\n');
-    }
+    // Your copy sits two folders below the repository.
+    let dependencies = dependencies(step, "../../")?;
     Ok(format!(
         "# Your own copy of {name}, made by `cargo course start {number}`. It is yours:\n\
          # git ignores it, and the course never overwrites it. Write the step in\n\
@@ -112,6 +100,28 @@ fn manifest(step: &Step) -> Result<String, String> {
         number = step.number,
         package = package(step),
     ))
+}
+
+/// The `[dependencies]` lines of a package outside the workspace that builds like
+/// `step`: the step's own dependencies, spelled out as the workspace spells them,
+/// with each path made relative to the package's folder (`to_repo` leads from that
+/// folder to the repository, e.g. `../../`). The proofs' scratch packages use it too.
+pub fn dependencies(step: &Step, to_repo: &str) -> Result<String, String> {
+    let read = |path: PathBuf| {
+        fs::read_to_string(&path).map_err(|err| format!("cannot read {}: {err}", path.display()))
+    };
+    let workspace = read(repo().join("Cargo.toml"))?;
+    let own = read(step.dir().join("Cargo.toml"))?;
+    let mut dependencies = String::new();
+    for name in section(&own, "dependencies").filter_map(|line| line.split('.').next()) {
+        let spec = section(&workspace, "workspace.dependencies")
+            .find(|line| line.split([' ', '=']).next() == Some(name))
+            .ok_or_else(|| format!("{name} is not in the workspace's dependencies"))?;
+        // Paths in the workspace are relative to the repository.
+        dependencies.push_str(&spec.replace("path = \"", &format!("path = \"{to_repo}")));
+        dependencies.push('\n');
+    }
+    Ok(dependencies)
 }
 
 /// The lines of one `[section]` of a Cargo.toml, without blank lines and comments.

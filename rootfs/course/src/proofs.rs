@@ -1,18 +1,179 @@
-//! `cargo course dev proofs`: that every check can fail (being written).
+//! `cargo course dev proofs`: the proofs that the graded checks are a fair grader,
+//! as one engine driven by data (they were five bash scripts in .ci/).
+//!
+//! A proof is a row of [`table`]: a program (a variant: the course's step, the step
+//! before, the Go or C program, a starter, a starter solved, an exercise's solution,
+//! a mutant of [`mutants`]), the step it is graded as, through what (all the graded
+//! checks, the feature ones, an exercise's, or the step's own tests), and what must
+//! come out (pass, fail, fail every feature check). The changed programs are built
+//! in scratch packages ([`variants`]), the step's tests once, and each program is
+//! graded by the engine with `CONTAINER_BIN` naming it ([`run`]). One line per
+//! proof, then `N passed, M failed`; exit code 1 if a proof went WRONG.
 
-use std::process::ExitCode;
+mod mutants;
+mod run;
+mod table;
+mod variants;
+
+use std::collections::BTreeMap;
+use std::fs::{self, File};
+use std::path::Path;
+use std::process::{ExitCode, Stdio};
+use std::time::{Instant, SystemTime};
+
+use nix::fcntl::{Flock, FlockArg};
+use nix::unistd::Pid;
+
+use crate::steps::{Step, repo};
+use table::{Kind, Proof, Variant};
 
 #[derive(clap::Subcommand)]
 pub enum Dev {
-    /// Run the proofs
-    Proofs,
+    /// Run the course's proofs: every check can fail, and fails only without its feature
+    Proofs(ProofsArgs),
+}
+
+#[derive(clap::Args)]
+pub struct ProofsArgs {
+    /// Run only these kinds of proof (may be repeated)
+    #[arg(long, value_enum, value_name = "KIND")]
+    only: Vec<Kind>,
+    /// Show cargo's output, and every failed check of every proof in full
+    #[arg(short, long)]
+    verbose: bool,
+    /// Keep the scratch packages (target/proofs/) afterwards
+    #[arg(long)]
+    keep: bool,
+    /// How many programs are graded at once (never two of the same step)
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..=8))]
+    jobs: u16,
 }
 
 pub fn run(dev: Dev) -> ExitCode {
-    match dev {
-        Dev::Proofs => {
-            eprintln!("course dev proofs: not written yet");
+    let Dev::Proofs(args) = dev;
+    match prove(&args) {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::from(1),
+        Err(message) => {
+            eprintln!("course dev proofs: {message}");
             ExitCode::from(2)
         }
     }
+}
+
+/// Run the proofs asked for: Ok(whether every one held), or why they could not run.
+fn prove(args: &ProofsArgs) -> Result<bool, String> {
+    let kinds = if args.only.is_empty() { Kind::ALL.to_vec() } else { args.only.clone() };
+    let steps = Step::all()?;
+    let proofs = table::proofs(&kinds, &steps)?;
+    let _lock = lock_target_dir()?;
+    let started = (Instant::now(), SystemTime::now());
+    let outcome = make_and_run(args, &steps, &proofs);
+    if !args.keep {
+        let scratch = variants::scratch_dir();
+        fs::remove_dir_all(&scratch)
+            .or_else(|err| if scratch.exists() { Err(err) } else { Ok(()) })
+            .map_err(|err| format!("cannot remove {}: {err}", scratch.display()))?;
+    }
+    remove_cgroups_left(started.1);
+    let (outcomes, making) = outcome?;
+    print_timings(&proofs, &outcomes, making, started.0);
+    let failed = outcomes.iter().filter(|outcome| !outcome.ok).count();
+    println!("{} passed, {failed} failed", outcomes.len() - failed);
+    Ok(failed == 0)
+}
+
+/// Build the step's tests and every variant's program, then run the proofs: their
+/// outcomes, and how long making the programs took.
+fn make_and_run(
+    args: &ProofsArgs,
+    steps: &[Step],
+    proofs: &[Proof],
+) -> Result<(Vec<run::Outcome>, f64), String> {
+    let making = Instant::now();
+    eprintln!("proofs: building the steps' tests and {} proofs' programs…", proofs.len());
+    build_steps_tests(steps, args.verbose)?;
+    let variants: Vec<&Variant> = proofs.iter().map(|proof| &proof.variant).collect();
+    let programs = variants::make_all(&variants, steps, args.verbose);
+    let making = making.elapsed().as_secs_f64();
+    eprintln!("proofs: programs made in {making:.0}s; grading them, {} at a time", args.jobs);
+    let runner = run::Runner { steps, programs: &programs, verbose: args.verbose };
+    Ok((run::run_all(proofs, &runner, usize::from(args.jobs)), making))
+}
+
+/// Build every step's program and test binaries once (the gradings then share
+/// them): its graded checks, exercises and own tests.
+fn build_steps_tests(steps: &[Step], verbose: bool) -> Result<(), String> {
+    for step in steps {
+        let mut cargo = variants::cargo();
+        cargo.current_dir(repo()).args(["test", "--no-run", "-p", &step.name]);
+        cargo.args(["--test", &format!("step{:02}", step.number), "--test", "exercises"]);
+        for test in run::own_test_names(step)? {
+            cargo.args(["--test", &test]);
+        }
+        if !verbose {
+            cargo.arg("-q");
+        }
+        let out = cargo.stdin(Stdio::null()).output().map_err(|err| err.to_string());
+        out.and_then(|out| variants::succeeded(&out))
+            .map_err(|why| format!("{}'s tests do not build: {why}", step.name))?;
+    }
+    Ok(())
+}
+
+/// One run at a time per target directory: two would rebuild each other's scratch
+/// packages and grade each other's programs.
+fn lock_target_dir() -> Result<Flock<File>, String> {
+    let dir = variants::target_dir();
+    fs::create_dir_all(&dir).map_err(|err| format!("cannot create {}: {err}", dir.display()))?;
+    let open = || File::open(&dir).map_err(|err| format!("cannot open {}: {err}", dir.display()));
+    match Flock::lock(open()?, FlockArg::LockExclusiveNonblock) {
+        Ok(lock) => Ok(lock),
+        Err((file, _)) => {
+            eprintln!("proofs: another run uses {}; waiting for it", dir.display());
+            Flock::lock(file, FlockArg::LockExclusive)
+                .map_err(|(_, err)| format!("cannot lock {}: {err}", dir.display()))
+        }
+    }
+}
+
+/// Per kind: the proofs, and the time their gradings took (summed: two run at once).
+fn print_timings(proofs: &[Proof], outcomes: &[run::Outcome], making: f64, started: Instant) {
+    let mut per_kind: BTreeMap<Kind, (usize, f64)> = BTreeMap::new();
+    for (proof, outcome) in proofs.iter().zip(outcomes) {
+        let entry = per_kind.entry(proof.kind).or_default();
+        entry.0 += 1;
+        entry.1 += outcome.seconds;
+    }
+    let kinds: Vec<String> = per_kind
+        .iter()
+        .map(|(kind, (count, seconds))| format!("{} {count} in {seconds:.0}s", kind.name()))
+        .collect();
+    println!(
+        "time: {:.0}s in all; making the programs {making:.0}s; grading (summed per kind): {}",
+        started.elapsed().as_secs_f64(),
+        kinds.join(", ")
+    );
+}
+
+/// Remove the cgroups of containers that a changed program left (made since the run
+/// started, their runtime gone): `container-PID` (Rust, Go) and `c-container-PID`.
+/// As yourself, the ones grading made as root are only named.
+fn remove_cgroups_left(since: SystemTime) {
+    let tops = ["/sys/fs/cgroup", "/sys/fs/cgroup/pids"];
+    let dirs = tops.iter().flat_map(|top| fs::read_dir(top).into_iter().flatten().flatten());
+    for dir in dirs.map(|entry| entry.path()) {
+        if is_ours_and_left(&dir, since) && fs::remove_dir(&dir).is_err() {
+            eprintln!("proofs: a cgroup was left: {} (sudo rmdir it)", dir.display());
+        }
+    }
+}
+
+fn is_ours_and_left(dir: &Path, since: SystemTime) -> bool {
+    let Some(name) = dir.file_name().and_then(|name| name.to_str()) else { return false };
+    let pid = name.strip_prefix("c-container-").or_else(|| name.strip_prefix("container-"));
+    let Some(pid) = pid.and_then(|pid| pid.parse::<i32>().ok()) else { return false };
+    let new = dir.metadata().and_then(|meta| meta.modified()).is_ok_and(|made| made >= since);
+    let runtime_gone = nix::sys::signal::kill(Pid::from_raw(pid), None).is_err();
+    new && runtime_gone
 }

@@ -1,0 +1,397 @@
+//! The proofs as data: each row says "this program, graded against step N's checks
+//! (all, the feature ones, an exercise's, or the step's own tests), must pass / must
+//! fail / must fail every feature check". The programs are the variants.
+
+use std::fs;
+use std::path::PathBuf;
+
+use super::mutants::{CaughtBy, MUTANTS, Mutant};
+use crate::steps::Step;
+
+/// The kinds of proof, as `--only` names them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, clap::ValueEnum)]
+pub enum Kind {
+    /// Each step's feature checks fail against the step before; each step passes its own
+    PreviousStep,
+    /// The Go and C implementations pass every step, and fail it one step short
+    OtherLanguages,
+    /// Each starter fails its feature checks; solved, it passes
+    Starters,
+    /// Each exercise's check fails on its step and passes with its reference solution
+    Exercises,
+    /// Each step without one of its features fails a test
+    Mutants,
+}
+
+impl Kind {
+    pub const ALL: [Kind; 5] =
+        [Kind::PreviousStep, Kind::OtherLanguages, Kind::Starters, Kind::Exercises, Kind::Mutants];
+
+    /// The kind's name, as `--only` takes it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::PreviousStep => "previous-step",
+            Kind::OtherLanguages => "other-languages",
+            Kind::Starters => "starters",
+            Kind::Exercises => "exercises",
+            Kind::Mutants => "mutants",
+        }
+    }
+
+    /// The kind in the words a proof's line starts with.
+    fn words(self) -> &'static str {
+        match self {
+            Kind::PreviousStep => "previous step",
+            Kind::OtherLanguages => "other languages",
+            Kind::Starters => "starter",
+            Kind::Exercises => "exercise",
+            Kind::Mutants => "mutant",
+        }
+    }
+}
+
+/// The other languages the contract is written in (rootfs/other-languages/).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lang {
+    Go,
+    C,
+}
+
+impl Lang {
+    pub fn name(self) -> &'static str {
+        match self {
+            Lang::Go => "go",
+            Lang::C => "c",
+        }
+    }
+}
+
+/// A program to grade.
+#[derive(Clone, Debug)]
+pub enum Variant {
+    /// The course's own program of a step (`target/debug/stepNN-…`).
+    Course { step: u8 },
+    /// The Go or C program, as step `step` (it reads its step from its name).
+    Language { lang: Lang, step: u8 },
+    /// Step N's starter, as `cargo course start N` makes it.
+    Starter { step: u8 },
+    /// Step N's starter solved: the learner's package with the step's own main.rs.
+    Solved { step: u8 },
+    /// Step N's program with an exercise's reference solution applied.
+    Exercise { step: u8, name: String },
+    /// Step N's program without one of its features.
+    Mutant(&'static Mutant),
+}
+
+impl Variant {
+    /// The scratch package it is built in (`proof-step04-pid-no-reaping`), for the
+    /// variants that are changed programs.
+    pub fn package(&self, steps: &[Step]) -> Option<String> {
+        let name = |step: u8| step_name(steps, step);
+        match self {
+            Variant::Course { .. } | Variant::Language { .. } => None,
+            Variant::Starter { step } => Some(format!("proof-{}-starter", name(*step))),
+            Variant::Solved { step } => Some(format!("proof-{}-solved", name(*step))),
+            Variant::Exercise { step, name: exercise } => {
+                Some(format!("proof-{}-exercise-{}", name(*step), exercise.replace('_', "-")))
+            }
+            Variant::Mutant(mutant) => Some(format!("proof-{}-{}", name(mutant.step), mutant.id)),
+        }
+    }
+
+    /// A key naming the program: two rows with the same key grade the same program.
+    pub fn key(&self, steps: &[Step]) -> String {
+        match self {
+            Variant::Course { step } => step_name(steps, *step),
+            Variant::Language { lang, step } => format!("{}-step{step:02}", lang.name()),
+            _ => self.package(steps).unwrap_or_default(),
+        }
+    }
+
+    /// The step whose program it is (or was made from).
+    pub fn step(&self) -> u8 {
+        match self {
+            Variant::Course { step }
+            | Variant::Language { step, .. }
+            | Variant::Starter { step }
+            | Variant::Solved { step }
+            | Variant::Exercise { step, .. } => *step,
+            Variant::Mutant(mutant) => mutant.step,
+        }
+    }
+
+    fn label(&self, steps: &[Step]) -> String {
+        let name = |step: u8| step_name(steps, step);
+        match self {
+            Variant::Course { step } => name(*step),
+            Variant::Language { lang, step } => format!("{} as step {step}", lang.name()),
+            Variant::Starter { step } => format!("the starter of {}", name(*step)),
+            Variant::Solved { step } => format!("the starter of {} solved", name(*step)),
+            Variant::Exercise { step, name: exercise } => {
+                format!("{} + exercises/{exercise}.patch", name(*step))
+            }
+            Variant::Mutant(mutant) => format!("{} without {}", name(mutant.step), mutant.removed),
+        }
+    }
+}
+
+/// What a proof runs the program through.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Target {
+    /// Every graded check of the step.
+    Graded,
+    /// The graded checks of what the step adds (`feature_…`).
+    Features,
+    /// One exercise's check.
+    Exercise(String),
+    /// The course's own, non-graded tests of the step (every tests/*.rs but the
+    /// graded one, book.rs and exercises.rs).
+    OwnTests,
+}
+
+/// What the proof must find.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Expected {
+    Pass,
+    /// At least one check (or own test) fails.
+    Fail,
+    /// Every feature check run fails.
+    EveryFeatureFails,
+}
+
+impl Expected {
+    pub fn words(self) -> &'static str {
+        match self {
+            Expected::Pass => "pass",
+            Expected::Fail => "fail",
+            Expected::EveryFeatureFails => "fail every feature check",
+        }
+    }
+}
+
+/// One row: a program, the step it is graded as, through what, and what must come out.
+#[derive(Clone, Debug)]
+pub struct Proof {
+    pub kind: Kind,
+    pub variant: Variant,
+    /// The step it is graded as.
+    pub step: u8,
+    pub target: Target,
+    pub expected: Expected,
+}
+
+impl Proof {
+    /// `previous step: step03-reexec graded as step04-pid (feature checks)`.
+    pub fn title(&self, steps: &[Step]) -> String {
+        let step = step_name(steps, self.step);
+        let how = match &self.target {
+            Target::Graded => format!("graded as {step}"),
+            Target::Features => format!("graded as {step} (feature checks)"),
+            Target::Exercise(name) => format!("graded as {step} exercise {name}"),
+            Target::OwnTests => format!("through {step}'s own tests"),
+        };
+        format!("{}: {} {how}", self.kind.words(), self.variant.label(steps))
+    }
+}
+
+/// Every proof of the kinds asked for, in order.
+pub fn proofs(kinds: &[Kind], steps: &[Step]) -> Result<Vec<Proof>, String> {
+    let mut rows = Vec::new();
+    for kind in Kind::ALL.into_iter().filter(|kind| kinds.contains(kind)) {
+        match kind {
+            Kind::PreviousStep => rows.extend(previous_step(steps)),
+            Kind::OtherLanguages => rows.extend(other_languages(steps)),
+            Kind::Starters => rows.extend(starters(steps)),
+            Kind::Exercises => rows.extend(exercises(steps)?),
+            Kind::Mutants => rows.extend(mutants()),
+        }
+    }
+    Ok(rows)
+}
+
+fn row(kind: Kind, variant: Variant, step: u8, target: Target, expected: Expected) -> Proof {
+    Proof { kind, variant, step, target, expected }
+}
+
+/// Each step passes its own graded checks; from step 2, each feature check of step
+/// N fails against step N-1's program (step N's checks need step N's feature).
+fn previous_step(steps: &[Step]) -> Vec<Proof> {
+    let mut rows = Vec::new();
+    for step in steps.iter().map(|step| step.number) {
+        let own = Variant::Course { step };
+        rows.push(row(Kind::PreviousStep, own, step, Target::Graded, Expected::Pass));
+        if step > 1 {
+            let before = Variant::Course { step: step - 1 };
+            let every = Expected::EveryFeatureFails;
+            rows.push(row(Kind::PreviousStep, before, step, Target::Features, every));
+        }
+    }
+    rows
+}
+
+/// The Go and C programs pass every step, and each step's feature checks fail
+/// against the same program one step short.
+fn other_languages(steps: &[Step]) -> Vec<Proof> {
+    let mut rows = Vec::new();
+    for lang in [Lang::Go, Lang::C] {
+        for step in steps.iter().map(|step| step.number) {
+            let own = Variant::Language { lang, step };
+            rows.push(row(Kind::OtherLanguages, own, step, Target::Graded, Expected::Pass));
+            if step > 1 {
+                let short = Variant::Language { lang, step: step - 1 };
+                let fail = Expected::Fail;
+                rows.push(row(Kind::OtherLanguages, short, step, Target::Features, fail));
+            }
+        }
+    }
+    rows
+}
+
+/// Each starter fails its step's feature checks (step 1's: all its checks, as there
+/// is no step before it), and passes them all once solved.
+fn starters(steps: &[Step]) -> Vec<Proof> {
+    let mut rows = Vec::new();
+    for step in steps.iter().map(|step| step.number) {
+        let (target, expected) = match step {
+            1 => (Target::Graded, Expected::Fail),
+            _ => (Target::Features, Expected::EveryFeatureFails),
+        };
+        rows.push(row(Kind::Starters, Variant::Starter { step }, step, target, expected));
+        let solved = Variant::Solved { step };
+        rows.push(row(Kind::Starters, solved, step, Target::Graded, Expected::Pass));
+    }
+    rows
+}
+
+/// Each exercise's check fails on its step as it is; with the reference solution it
+/// passes, and so do the step's graded checks and own tests.
+fn exercises(steps: &[Step]) -> Result<Vec<Proof>, String> {
+    let mut rows = Vec::new();
+    for (step, name) in exercise_names(steps)? {
+        let check = Target::Exercise(name.clone());
+        let solution = || Variant::Exercise { step, name: name.clone() };
+        let kind = Kind::Exercises;
+        rows.push(row(kind, Variant::Course { step }, step, check.clone(), Expected::Fail));
+        rows.push(row(kind, solution(), step, check, Expected::Pass));
+        rows.push(row(kind, solution(), step, Target::Graded, Expected::Pass));
+        rows.push(row(kind, solution(), step, Target::OwnTests, Expected::Pass));
+    }
+    Ok(rows)
+}
+
+/// Each mutant fails what catches it: the graded checks, or the step's own tests.
+fn mutants() -> Vec<Proof> {
+    let target = |mutant: &Mutant| match mutant.caught_by {
+        CaughtBy::Graded => Target::Graded,
+        CaughtBy::OwnTests => Target::OwnTests,
+    };
+    let row = |mutant: &'static Mutant| {
+        let variant = Variant::Mutant(mutant);
+        row(Kind::Mutants, variant, mutant.step, target(mutant), Expected::Fail)
+    };
+    MUTANTS.iter().map(row).collect()
+}
+
+/// Every exercise of every step: (step, NAME) for each `stepNN-*/exercises/NAME.patch`.
+pub fn exercise_names(steps: &[Step]) -> Result<Vec<(u8, String)>, String> {
+    let mut names = Vec::new();
+    for step in steps {
+        let dir = step.dir().join("exercises");
+        let entries =
+            fs::read_dir(&dir).map_err(|err| format!("cannot list {}: {err}", dir.display()))?;
+        let mut patches: Vec<String> = entries
+            .flatten()
+            .filter_map(|entry| {
+                let path: PathBuf = entry.path();
+                let name = path.file_name()?.to_str()?.strip_suffix(".patch")?;
+                Some(name.to_string())
+            })
+            .collect();
+        patches.sort();
+        names.extend(patches.into_iter().map(|name| (step.number, name)));
+    }
+    Ok(names)
+}
+
+/// Step `number`'s name (`step04-pid`), or `step04` if there is no such step.
+pub fn step_name(steps: &[Step], number: u8) -> String {
+    let found = steps.iter().find(|step| step.number == number);
+    found.map_or_else(|| format!("step{number:02}"), |step| step.name.clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn all() -> (Vec<Step>, Vec<Proof>) {
+        let steps = Step::all().unwrap_or_default();
+        let proofs = proofs(&Kind::ALL, &steps).unwrap_or_else(|err| panic!("{err}"));
+        (steps, proofs)
+    }
+
+    #[test]
+    fn every_step_has_a_mutant_whose_edits_find_their_text() {
+        let (steps, _) = all();
+        assert!(!steps.is_empty());
+        for step in &steps {
+            assert!(MUTANTS.iter().any(|m| m.step == step.number), "{} has no mutant", step.name);
+        }
+        for mutant in MUTANTS {
+            let file = format!("{}/src/main.rs", step_name(&steps, mutant.step));
+            let program = fs::read_to_string(crate::steps::repo().join(&file)).unwrap_or_default();
+            if let Err(err) = mutant.apply(&program, &file) {
+                panic!("{err}");
+            }
+        }
+    }
+
+    #[test]
+    fn every_exercise_patch_has_its_rows() {
+        let (steps, proofs) = all();
+        let names = exercise_names(&steps).unwrap_or_else(|err| panic!("{err}"));
+        assert!(!names.is_empty());
+        for (step, name) in names {
+            let check = Target::Exercise(name.clone());
+            let of = |proof: &&Proof| matches!(&proof.variant, Variant::Exercise { step: s, name: n } if *s == step && *n == name);
+            let fails_before = proofs.iter().any(|p| {
+                matches!(p.variant, Variant::Course { step: s } if s == step)
+                    && p.target == check
+                    && p.expected == Expected::Fail
+            });
+            assert!(fails_before, "step {step} {name}: no row that its check fails before");
+            let solved: Vec<&Proof> = proofs.iter().filter(of).collect();
+            for target in [check.clone(), Target::Graded, Target::OwnTests] {
+                let found =
+                    solved.iter().any(|p| p.target == target && p.expected == Expected::Pass);
+                assert!(found, "step {step} {name}: no row that it passes {target:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn every_step_has_its_previous_step_starter_and_language_rows() {
+        let (steps, proofs) = all();
+        for step in steps.iter().map(|step| step.number) {
+            for kind in [Kind::PreviousStep, Kind::OtherLanguages, Kind::Starters] {
+                let rows = proofs.iter().filter(|p| p.kind == kind && p.step == step).count();
+                assert!(rows >= 1, "step {step}: no {} row", kind.name());
+            }
+        }
+    }
+
+    #[test]
+    fn a_title_says_what_is_graded_as_what() {
+        let (steps, _) = all();
+        let proof = row(
+            Kind::PreviousStep,
+            Variant::Course { step: 3 },
+            4,
+            Target::Features,
+            Expected::EveryFeatureFails,
+        );
+        assert_eq!(
+            proof.title(&steps),
+            "previous step: step03-reexec graded as step04-pid (feature checks)"
+        );
+    }
+}
