@@ -133,9 +133,11 @@ impl Running {
                 Ok(None) => {
                     // Its output has ended; the program itself ends by the deadline.
                     let code = self.end_by_the_deadline().unwrap_or(-1);
+                    let (stdout, stderr) = (self.stdout.clone(), self.stderr.clone());
+                    let out = Output { pid: self.pid(), code, stdout, stderr };
                     claim(format!("the command runs and prints `{line}`"))
                         .expected(format!("`{line}` on stdout, the container still running"))
-                        .shown(format!("exit code {code}\n{}", self.printed()))
+                        .program(&out)
                         .hint(self.why_it_ended(code))
                         .fail()
                 }
