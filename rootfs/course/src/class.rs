@@ -2,23 +2,24 @@
 //! each holds that student's programs, in any language, named `step01` … `step07`
 //! (and `stepNN-EXERCISE` for an exercise, e.g. `step06-pivot_root`).
 //!
-//! Every program is graded by `.ci/grade.sh`, as `cargo course grade --bin` does,
-//! but contained and bounded: each student × step runs in a PID namespace of its
-//! own (with its own mount and UTS namespaces), under a time limit. When the
-//! grading of a step ends, or its time is up, the namespace's first process is
-//! killed and the kernel kills every other process in it, daemons included; mounts
-//! go with the mount namespace; empty cgroups the programs left are removed. Files
-//! are not contained: a program run as root can write anywhere it can reach (see
-//! the teacher's page). Inside a job the tests run one at a time, so that the same
-//! program gets the same result every time.
+//! Every program is graded by the engine (crate::engine), as `cargo course grade
+//! --bin` does, but contained and bounded: each student × step's test binary runs
+//! through `course contain` (crate::contain), in PID, mount, UTS and cgroup
+//! namespaces of its own and a cgroup of its own, under a time limit. When the
+//! grading of a step ends, or its time is up, every process left in it is killed
+//! (daemons included), mounts go with the mount namespace, and the cgroups the
+//! programs left are removed; the table says, per student, what had to be cleaned
+//! up. Files are not contained: a program run as root can write anywhere it can
+//! reach (see the teacher's page). Inside a job the tests run one at a time, so
+//! that the same program gets the same result every time.
 
 use std::collections::BTreeSet;
-use std::fmt::Write as _;
 use std::fs;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitCode, Stdio};
+use std::process::{self, Command, ExitCode};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::thread;
@@ -26,6 +27,8 @@ use std::time::Instant;
 
 use nix::unistd::geteuid;
 
+use crate::contain::{self, Cleanup};
+use crate::engine::{self, Grading, Target};
 use crate::steps::{Step, repo};
 
 #[derive(clap::Args)]
@@ -56,11 +59,42 @@ struct Job {
 
 /// What grading one job found.
 struct Grade {
-    /// `pass`, `missing`, `timed out`, `FAIL`, or `ERROR`.
-    verdict: String,
-    failed: Option<(u32, u32)>,
+    verdict: Verdict,
     /// The first failed check and its hint, or why it could not be graded.
     detail: String,
+    /// What the grading had to clean up after the program.
+    cleanup: Cleanup,
+}
+
+/// A job's verdict.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Verdict {
+    Pass,
+    Fail { failed: usize, total: usize },
+    Missing,
+    TimedOut,
+    Error,
+}
+
+impl Verdict {
+    /// The word for the CSV's verdict column.
+    fn word(self) -> &'static str {
+        match self {
+            Verdict::Pass => "pass",
+            Verdict::Fail { .. } => "FAIL",
+            Verdict::Missing => "missing",
+            Verdict::TimedOut => "timed out",
+            Verdict::Error => "ERROR",
+        }
+    }
+
+    /// What the table's cell says.
+    fn cell(self) -> String {
+        match self {
+            Verdict::Fail { failed, total } => format!("{failed}/{total} failed"),
+            other => other.word().to_string(),
+        }
+    }
 }
 
 /// `cargo course class DIR`.
@@ -86,7 +120,7 @@ fn grade_class(args: &Args) -> Result<bool, String> {
     let grades = grade_in_parallel(&jobs, args)?;
     let table = table(&jobs, &grades);
     print!("{table}");
-    let csv = csv(&jobs, &grades);
+    let csv = csv(&jobs, &grades)?;
     fs::write(&args.csv, csv)
         .map_err(|err| format!("cannot write {}: {err}", args.csv.display()))?;
     println!(
@@ -95,7 +129,7 @@ fn grade_class(args: &Args) -> Result<bool, String> {
         started.elapsed(),
         args.csv.display()
     );
-    Ok(grades.iter().all(|grade| grade.verdict == "pass"))
+    Ok(grades.iter().all(|grade| grade.verdict == Verdict::Pass))
 }
 
 /// Every student's steps (present or missing) and the exercises they handed in.
@@ -204,7 +238,8 @@ fn grade_in_parallel(jobs: &[Job], args: &Args) -> Result<Vec<Grade>, String> {
                 while let Some(index) = next.lock().ok().and_then(|mut n| n.next()) {
                     let (job, grade) = (&jobs[index], grade(&jobs[index], args.timeout));
                     if job.program.is_some() {
-                        eprintln!("  graded {} {}: {}", job.student, job.column, grade.verdict);
+                        let word = grade.verdict.word();
+                        eprintln!("  graded {} {}: {word}", job.student, job.column);
                     }
                     if send.send((index, grade)).is_err() {
                         return;
@@ -224,118 +259,117 @@ fn grade_in_parallel(jobs: &[Job], args: &Args) -> Result<Vec<Grade>, String> {
 /// Grade one job, contained (see the module's doc) and within `timeout` seconds.
 fn grade(job: &Job, timeout: u64) -> Grade {
     let Some(program) = &job.program else {
-        return Grade { verdict: "missing".into(), failed: None, detail: String::new() };
+        return Grade {
+            verdict: Verdict::Missing,
+            detail: String::new(),
+            cleanup: Cleanup::default(),
+        };
     };
     if !geteuid().is_root() {
         // Keep sudo's word from running out during a long class (it asked once).
         let _ = Command::new("sudo").args(["-n", "-v"]).status();
     }
-    let mut command = contained(timeout);
-    command.arg("bash").arg(repo().join(".ci/grade.sh"));
-    if let Some(exercise) = &job.exercise {
-        command.args(["--exercise", exercise]);
-    }
-    command.arg(program).arg(job.step.to_string());
-    // One test at a time: a program without a mount namespace of its own would
-    // otherwise mount /proc for one test under another's feet.
-    command.env("RUST_TEST_THREADS", "1").current_dir(repo());
-    command.stdin(Stdio::null());
-    match command.output() {
-        Ok(out) if out.status.code() == Some(124) => Grade {
-            verdict: "timed out".into(),
-            failed: None,
-            detail: format!(
+    let report = match ReportFile::new() {
+        Ok(report) => report,
+        Err(detail) => {
+            return Grade { verdict: Verdict::Error, detail, cleanup: Cleanup::default() };
+        }
+    };
+    let (repo, steps) = (repo(), Step::all().unwrap_or_default());
+    let Some(step) = steps.iter().find(|step| step.number == job.step) else {
+        let detail = format!("there is no step {}", job.step);
+        return Grade { verdict: Verdict::Error, detail, cleanup: Cleanup::default() };
+    };
+    let course = std::env::current_exe().unwrap_or_else(|_| PathBuf::from("course"));
+    let grading = Grading {
+        repo: &repo,
+        step,
+        bin: program,
+        target: match &job.exercise {
+            Some(name) => Target::Exercise(name.clone()),
+            None => Target::Graded { filter: None },
+        },
+        wrapper: contain::runner_prefix(&course, timeout, &report.path),
+        // One test at a time: a program without a mount namespace of its own would
+        // otherwise mount /proc for one test under another's feet.
+        env: vec![("RUST_TEST_THREADS".into(), "1".into())],
+    };
+    let outcome = grading.verdict();
+    let cleanup = contain::read_report(&report.path).unwrap_or_default();
+    let (verdict, detail) = match outcome {
+        _ if cleanup.timed_out => (
+            Verdict::TimedOut,
+            format!(
                 "timed out: the grading took more than {timeout} s (--timeout); the program \
                  probably hangs: does it wait for a process that never ends?"
             ),
-        },
-        Ok(out) => {
-            let mut grade = parse(&String::from_utf8_lossy(&out.stdout));
-            if grade.verdict == "ERROR" {
-                // Why it could not grade is on stderr (sudo, cargo, the containment).
-                let stderr = String::from_utf8_lossy(&out.stderr);
-                if let Some(last) = stderr.lines().rev().find(|line| !line.trim().is_empty()) {
-                    grade.detail = format!("{}; stderr: {}", grade.detail, last.trim());
-                }
-            }
-            grade
+        ),
+        engine::Verdict::Pass { .. } => (Verdict::Pass, String::new()),
+        engine::Verdict::Fail { failed, total, first } => {
+            let failure = first.failure.unwrap_or_default();
+            let detail = match failure.hint.is_empty() {
+                true => failure.check,
+                false => format!("{}: {}", failure.check, failure.hint),
+            };
+            (Verdict::Fail { failed: failed.len(), total }, detail)
         }
-        Err(err) => Grade { verdict: "ERROR".into(), failed: None, detail: format!("{err}") },
-    }
-}
-
-/// A command that runs what follows contained (`.ci/contain.sh`: new PID, mount,
-/// UTS and cgroup namespaces and a cgroup of its own, all of it killed and removed
-/// when it ends or `timeout` seconds are up). Through `sudo -n` when we are not root.
-fn contained(timeout: u64) -> Command {
-    let mut command = if geteuid().is_root() {
-        Command::new("bash")
-    } else {
-        // sudo resets PATH and HOME; cargo (and rustup's cargo) needs yours.
-        let mut sudo = Command::new("sudo");
-        sudo.args(["-n", "env"]);
-        let home = std::env::var("HOME").unwrap_or_default();
-        for (name, default) in [
-            ("PATH", String::new()),
-            ("RUSTUP_HOME", format!("{home}/.rustup")),
-            ("CARGO_HOME", format!("{home}/.cargo")),
-        ] {
-            let value = std::env::var(name).unwrap_or(default);
-            sudo.arg(format!("{name}={value}"));
-        }
-        sudo.arg("bash");
-        sudo
+        engine::Verdict::Error(message) => (Verdict::Error, message),
     };
-    command.arg(repo().join(".ci/contain.sh")).arg(timeout.to_string());
-    command
+    Grade { verdict, detail, cleanup }
 }
 
-/// grade.sh's one line: `step04-pid: pass` or `step04-pid: FAIL (3 of 11 checks) — first: …`.
-fn parse(stdout: &str) -> Grade {
-    let line = stdout.lines().find(|line| line.contains(": ")).unwrap_or_default();
-    let (_, result) = line.split_once(": ").unwrap_or(("", line));
-    if result == "pass" {
-        return Grade { verdict: "pass".into(), failed: None, detail: String::new() };
-    }
-    if let Some(rest) = result.strip_prefix("FAIL (") {
-        let (counts, detail) = rest.split_once(" checks)").unwrap_or((rest, ""));
-        let failed =
-            counts.split_once(" of ").and_then(|(f, t)| Some((f.parse().ok()?, t.parse().ok()?)));
-        let detail = detail.trim_start_matches(" — first: ").to_string();
-        return Grade { verdict: "FAIL".into(), failed, detail };
-    }
-    let detail = if result.is_empty() { "grade.sh printed nothing".into() } else { result.into() };
-    Grade { verdict: "ERROR".into(), failed: None, detail }
+/// The file `course contain` writes its report to: made empty by us, so that a
+/// containment run as root (by sudo) writes into a file of ours that we can remove.
+struct ReportFile {
+    path: PathBuf,
 }
 
-/// The table: one row per student, one column per step (and exercise) anyone handed in.
+impl ReportFile {
+    fn new() -> Result<ReportFile, String> {
+        static COUNT: AtomicUsize = AtomicUsize::new(0);
+        let n = COUNT.fetch_add(1, Ordering::SeqCst);
+        let path = std::env::temp_dir().join(format!("course-contain-{}-{n}.json", process::id()));
+        fs::write(&path, "").map_err(|err| format!("cannot write {}: {err}", path.display()))?;
+        Ok(ReportFile { path })
+    }
+}
+
+impl Drop for ReportFile {
+    fn drop(&mut self) {
+        let _ = fs::remove_file(&self.path);
+    }
+}
+
+/// The table: one row per student, one column per step (and exercise) anyone
+/// handed in, and what grading had to clean up after them; every column as wide
+/// as its widest cell.
 fn table(jobs: &[Job], grades: &[Grade]) -> String {
     let students: Vec<&str> = unique(jobs.iter().map(|job| job.student.as_str()));
     let columns: Vec<&str> = unique(jobs.iter().map(|job| job.column.as_str()));
-    let width = students.iter().map(|s| s.len()).max().unwrap_or(7).max(7);
-    let cell = |student: &str, column: &str| {
-        let found =
-            jobs.iter().zip(grades).find(|(job, _)| job.student == student && job.column == column);
-        match found {
-            None => "-".to_string(),
-            Some((_, grade)) => match grade.failed {
-                Some((failed, total)) => format!("{failed}/{total} failed"),
-                None => grade.verdict.clone(),
-            },
-        }
-    };
-    let mut out = format!("{:width$}", "student");
-    for column in &columns {
-        let _ = write!(out, "  {column:<12}");
-    }
-    out.push('\n');
+    let mut rows = vec![
+        [
+            vec!["student".to_string()],
+            columns.iter().map(|c| c.to_string()).collect(),
+            vec!["cleanup".to_string()],
+        ]
+        .concat(),
+    ];
     for student in &students {
-        let _ = write!(out, "{student:width$}");
-        for column in &columns {
-            let _ = write!(out, "  {:<12}", cell(student, column));
-        }
-        out.push('\n');
+        let graded = || jobs.iter().zip(grades).filter(|(job, _)| job.student == *student);
+        let cell = |column: &str| {
+            graded()
+                .find(|(job, _)| job.column == column)
+                .map_or("-".to_string(), |(_, grade)| grade.verdict.cell())
+        };
+        let cleanups: Vec<Cleanup> = graded().map(|(_, grade)| grade.cleanup.clone()).collect();
+        let row = [
+            vec![student.to_string()],
+            columns.iter().map(|c| cell(c)).collect(),
+            vec![cleaned_up(&cleanups)],
+        ];
+        rows.push(row.concat());
     }
+    let mut out = aligned(&rows);
     let failures: Vec<String> = jobs
         .iter()
         .zip(grades)
@@ -350,28 +384,52 @@ fn table(jobs: &[Job], grades: &[Grade]) -> String {
     out
 }
 
-/// The CSV: student, column, verdict, failed, total, first failed check and hint.
-fn csv(jobs: &[Job], grades: &[Grade]) -> String {
-    let mut out = String::from("student,step,verdict,failed,total,first failed check\n");
-    for (job, grade) in jobs.iter().zip(grades) {
-        let (failed, total) = grade
-            .failed
-            .map_or((String::new(), String::new()), |(f, t)| (f.to_string(), t.to_string()));
-        let _ = writeln!(
-            out,
-            "{},{},{},{failed},{total},{}",
-            quoted(&job.student),
-            quoted(&job.column),
-            quoted(&grade.verdict),
-            quoted(&grade.detail)
-        );
-    }
-    out
+/// Rows of cells as text, each column as wide as its widest cell.
+fn aligned(rows: &[Vec<String>]) -> String {
+    let columns = rows.iter().map(Vec::len).max().unwrap_or(0);
+    let width = |i: usize| {
+        rows.iter().filter_map(|row| row.get(i)).map(|c| c.chars().count()).max().unwrap_or(0)
+    };
+    let widths: Vec<usize> = (0..columns).map(width).collect();
+    let line = |row: &Vec<String>| {
+        let cells = row.iter().zip(&widths).map(|(cell, width)| format!("{cell:width$}"));
+        cells.collect::<Vec<_>>().join("  ").trim_end().to_string() + "\n"
+    };
+    rows.iter().map(line).collect()
 }
 
-/// A CSV field: quoted, with quotes doubled.
-fn quoted(field: &str) -> String {
-    format!("\"{}\"", field.replace('"', "\"\""))
+/// What grading a student's programs had to clean up: processes killed at the end,
+/// cgroups left; `nothing` when their programs left nothing.
+fn cleaned_up(cleanups: &[Cleanup]) -> String {
+    let killed: usize = cleanups.iter().map(|c| c.processes_killed).sum();
+    let cgroups: usize = cleanups.iter().map(|c| c.cgroups_left.len()).sum();
+    let mut said = Vec::new();
+    if killed > 0 {
+        said.push(format!("{killed} process{} killed", if killed == 1 { "" } else { "es" }));
+    }
+    if cgroups > 0 {
+        said.push(format!("{cgroups} cgroup{} removed", if cgroups == 1 { "" } else { "s" }));
+    }
+    if said.is_empty() { "nothing".into() } else { said.join(", ") }
+}
+
+/// The CSV: student, column, verdict, failed, total, first failed check and hint,
+/// and what grading cleaned up after the program.
+fn csv(jobs: &[Job], grades: &[Grade]) -> Result<Vec<u8>, String> {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    let header = ["student", "step", "verdict", "failed", "total", "first failed check", "cleanup"];
+    writer.write_record(header).map_err(|err| err.to_string())?;
+    for (job, grade) in jobs.iter().zip(grades) {
+        let (failed, total) = match grade.verdict {
+            Verdict::Fail { failed, total } => (failed.to_string(), total.to_string()),
+            _ => (String::new(), String::new()),
+        };
+        let cleanup = cleaned_up(std::slice::from_ref(&grade.cleanup));
+        let verdict = grade.verdict.word();
+        let record = [&job.student, &job.column, verdict, &failed, &total, &grade.detail, &cleanup];
+        writer.write_record(record).map_err(|err| err.to_string())?;
+    }
+    writer.into_inner().map_err(|err| err.to_string())
 }
 
 fn unique<'a>(items: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
