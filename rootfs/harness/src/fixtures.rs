@@ -224,20 +224,38 @@ pub struct SharedMountHost {
 
 impl SharedMountHost {
     pub fn start() -> SharedMountHost {
+        SharedMountHost::holding(&format!("exec {} sleep 3600", busybox()))
+    }
+
+    /// The same host, with the root filesystem on a mount of its own (a bind mount,
+    /// as when /home is a filesystem of its own), shared with `/`: a program that
+    /// makes only `/` private (MS_PRIVATE without MS_REC) leaves that mount shared,
+    /// and its proc mount reaches this host through it.
+    pub fn with_rootfs_on_its_own_mount() -> SharedMountHost {
+        let (busybox, tree) = (busybox(), rootfs().display().to_string());
+        SharedMountHost::holding(&format!(
+            "{busybox} mount --bind {tree} {tree} && exec {busybox} sleep 3600"
+        ))
+    }
+
+    /// A mount namespace whose mounts are all shared, held by a shell running `script`,
+    /// which ends by exec'ing busybox's sleep.
+    fn holding(script: &str) -> SharedMountHost {
         require_root();
-        let sleeper = [busybox(), "sleep".into(), "3600".into()];
         let holder = Command::new("unshare")
             .args(["--mount", "--propagation", "shared", "--"])
-            .args(sleeper)
+            .args([busybox().as_str(), "sh", "-c", script])
             .spawn()
             .unwrap_or_else(|err| panic!("cannot start `unshare` (util-linux): {err}"));
         let host = SharedMountHost { holder };
-        // unshare(1) makes the namespace, then execs the sleeper: wait for that.
-        let program = |pid| Process::new(pid).and_then(|process| process.exe()).ok();
+        // unshare(1) makes the namespace, then execs the shell, which sets the host up
+        // and execs the sleeper: wait for that.
+        let command = |pid| Process::new(pid).and_then(|process| process.cmdline()).ok();
         let started = poll_until(container_timeout(), || {
-            program(host.pid()) == Some(rootfs().join("bin/busybox"))
+            command(host.pid())
+                .is_some_and(|words| words.ends_with(&["sleep".into(), "3600".into()]))
         });
-        assert!(started, "unshare(1) never started the namespace holder");
+        assert!(started, "the stand-in shared host never started: {script}");
         host
     }
 

@@ -130,9 +130,17 @@ pub static CHECKS: &[Check] = &[
     },
     Check {
         step: 5,
+        feature: true,
+        name: "the_command_starts_in_the_new_root",
+        about: "the command's working directory is `/` of the new root, and `..` of it is `/`",
+        run: |step| step.assert_working_directory_is_the_root(),
+    },
+    Check {
+        step: 5,
         feature: false,
-        name: "nothing_is_left_mounted_after_a_failing_command",
-        about: "nothing is left mounted after a command that failed",
+        name: "nothing_is_left_mounted_however_the_command_ends",
+        about: "nothing is left mounted after a command that failed, was not found, could not \
+                run, or was killed",
         run: |step| step.assert_nothing_left_mounted(),
     },
     Check {

@@ -10,7 +10,7 @@ use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use nix::sys::signal::{Signal, kill, killpg};
+use nix::sys::signal::{SaFlags, SigAction, SigHandler, SigSet, Signal, kill, killpg, sigaction};
 use nix::unistd::Pid;
 
 use crate::fixtures::rootfs;
@@ -70,6 +70,26 @@ enum Line {
     Err(String),
 }
 
+/// Start the program as a shell starts a job in the foreground: no signal ignored
+/// or blocked, whatever this test process inherited. A test run in the background
+/// by a script inherits SIGINT and SIGQUIT ignored, an ignored signal stays ignored
+/// across exec, and a shell inside could then not trap it: the signal checks would
+/// fail through no fault of the program.
+fn with_default_signals(command: &mut Command) {
+    let reset = || {
+        let default = SigAction::new(SigHandler::SigDfl, SaFlags::empty(), SigSet::empty());
+        for signal in [Signal::SIGINT, Signal::SIGQUIT, Signal::SIGTERM, Signal::SIGHUP] {
+            // SAFETY: SIG_DFL installs no handler of ours.
+            unsafe { sigaction(signal, &default) }?;
+        }
+        SigSet::all().thread_unblock()?;
+        Ok(())
+    };
+    // SAFETY: `reset` runs between fork and exec, where only async-signal-safe calls
+    // are sound; sigaction and sigprocmask are.
+    unsafe { command.pre_exec(reset) };
+}
+
 /// The container's deadline passed while the test waited for its output.
 struct TimedOut;
 
@@ -78,6 +98,7 @@ impl Running {
         let what = format!("{command:?}");
         // A process group of its own, so that a timeout can kill everything it started.
         command.process_group(0);
+        with_default_signals(&mut command);
         command.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
         let mut child = command.spawn().unwrap_or_else(|err| panic!("cannot start {what}: {err}"));
         let (sender, lines) = mpsc::channel();
@@ -250,6 +271,21 @@ impl Running {
             &check_name,
             "; the test did not set the bomb off",
         );
+        // The bomb is the command's: it must be held by the same cgroup, or it would
+        // go off with no limit at all.
+        let command_cgroup = pids_cgroup_of(self.command());
+        claim(&check_name)
+            .expected(format!("the command in the container's cgroup {}", cgroup.display()))
+            .shown(format!(
+                "the command is in {}; the test did not set the bomb off",
+                command_cgroup.display()
+            ))
+            .hint(
+                "the command is not in the container's cgroup: the child must join the cgroup \
+                 (its own PID into cgroup.procs) before it starts the command, as a new process \
+                 is born in its parent's cgroup and stays there",
+            )
+            .holds(command_cgroup == cgroup);
         let stdin = self.stdin.as_mut().unwrap_or_else(|| panic!("{}: stdin closed", self.what));
         stdin.write_all(b"go\n").unwrap_or_else(|err| panic!("{}: write stdin: {err}", self.what));
         cgroup

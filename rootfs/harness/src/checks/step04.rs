@@ -11,7 +11,7 @@ use crate::fixtures::rootfs;
 use crate::kernel::cgroups::{pids_cgroup_of, wait_until_empty};
 use crate::kernel::mounts::detach_mounts_below;
 use crate::kernel::namespaces::host_namespace_link;
-use crate::kernel::processes::{blocked_signals, stat, zombie_children};
+use crate::kernel::processes::{blocked_signals, children, ignored_signals, stat, zombie_children};
 use crate::report::claim;
 use crate::timeouts::{container_timeout, poll_until, scaled, slow_machine_note};
 
@@ -50,13 +50,22 @@ impl Step {
     }
 
     /// The container's PID 1 reaps the orphans the kernel hands to it: an inner
-    /// shell starts a short `sleep` in the background and exits at once. A PID 1
-    /// that reaps when SIGCHLD reaches it (as a Go runtime's signal handling does)
-    /// may take a moment, so the check waits up to 2 s for the zombie to go.
+    /// shell starts a short `sleep` in the background and exits at once, so the
+    /// sleep becomes PID 1's child. The check waits until that orphan has exited
+    /// (on a slow machine it may still be sleeping: no zombie yet is no proof), then
+    /// gives PID 1 a moment to reap it (a Go runtime reaps when SIGCHLD reaches it).
     pub fn assert_orphans_reaped(&self) {
-        let mut running = self.start_sh("sh -c 'sleep 0.01 &'; sleep 0.3; echo ready; read x");
+        let mut running = self.start_sh("sh -c 'sleep 0.2 &'; echo ready; read x");
         running.wait_for_line("ready");
-        let init = running.container_init();
+        let (init, command) = (running.container_init(), running.command());
+        let orphans: Vec<i32> = children(init).into_iter().filter(|&p| p != command).collect();
+        let exited = |pid: &i32| stat(*pid).is_none_or(|(state, _)| state == 'Z');
+        let limit = scaled(Duration::from_secs(10));
+        claim("the orphan the test made has exited (`sleep 0.2`, adopted by PID 1)")
+            .expected(format!("it ends within {}", slow_machine_note(limit)))
+            .shown(format!("still running, by host PID: {orphans:?}"))
+            .hint("the orphan's `sleep 0.2` never ended: is the machine very slow?")
+            .holds(poll_until(limit, || orphans.iter().all(exited)));
         let mut zombies = Vec::new();
         poll_until(scaled(Duration::from_secs(2)), || {
             zombies = zombie_children(init);
@@ -119,11 +128,19 @@ impl Step {
                 // A new process inherits its parent's signal mask: a command started with
                 // the signal blocked never runs its trap, whoever passes the signal on.
                 let blocked = blocked_signals(running.command()) & (1 << (n - 1)) != 0;
+                // And an ignored signal stays ignored across exec, where no trap can catch it.
+                let ignored = ignored_signals(running.command()) & (1 << (n - 1)) != 0;
                 let target = if to_init { running.container_init() } else { running.pid() };
                 let _ = kill(Pid::from_raw(target), signal);
                 let who = if to_init { "the container's PID 1" } else { "run" };
                 let check_name = format!("{signal} sent to {who} reaches the command");
-                let hint = if blocked {
+                let hint = if ignored {
+                    "the command started with this signal ignored (SigIgn in its \
+                     /proc/PID/status): an ignored signal stays ignored across exec, and a \
+                     shell cannot trap it. Handle the signal in PID 1 (sigwait, or a handler) \
+                     instead of ignoring it, or restore its default (SIG_DFL) in the new \
+                     process before it runs the command"
+                } else if blocked {
                     "the command started with this signal blocked (SigBlk in its \
                      /proc/PID/status): a new process inherits its parent's signal mask, so \
                      unblock every signal in the new process before it runs the command (Rust: \

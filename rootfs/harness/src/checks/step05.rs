@@ -88,23 +88,53 @@ impl Step {
             .holds(out.code == 0 && out.stdout == scratch.marker());
     }
 
-    /// After a container whose command failed, nothing is left mounted on the root
-    /// filesystem, as the host sees it.
+    /// However the command ends (it fails, it is not found, it cannot be executed,
+    /// a signal kills it), nothing is left mounted on the root filesystem, as the
+    /// host sees it.
     pub fn assert_nothing_left_mounted(&self) {
         let me = std::process::id() as i32;
-        let before = mounts_below(me, &rootfs());
-        let out = self.sh("exit 3");
-        let left = new_mounts(&before, mounts_below(me, &rootfs()));
-        detach(&left);
-        claim("nothing is left mounted after a container whose command failed")
-            .expected("exit code 3, and no mount below the root filesystem on the host")
+        let ends: [(&str, &[&str], i32); 4] = [
+            ("fails (`exit 3`)", &["/bin/busybox", "sh", "-c", "exit 3"], 3),
+            ("is not found (/bin/nosuch)", &["/bin/nosuch"], 127),
+            ("cannot be executed (`/`, a directory)", &["/"], 126),
+            ("is killed (`kill -9 $$`)", &["/bin/busybox", "sh", "-c", "kill -9 $$"], 137),
+        ];
+        for (how, command, code) in ends {
+            let before = mounts_below(me, &rootfs());
+            let out = self.run(command);
+            let left = new_mounts(&before, mounts_below(me, &rootfs()));
+            detach(&left);
+            claim(format!("nothing is left mounted after a container whose command {how}"))
+                .expected(format!(
+                    "exit code {code}, and no mount below the root filesystem on the host"
+                ))
+                .program(&out)
+                .shown(format!("mounts left: {left:?}"))
+                .hint(
+                    "unmount /proc once the command has ended, however it ended: an early return \
+                     (`?`) when it could not start or failed must not skip the unmount",
+                )
+                .holds(out.code == code && left.is_empty());
+        }
+    }
+
+    /// The command starts in `/` of the new root, and `..` there is `/` too: a
+    /// process that chroots keeps its working directory, outside the new root,
+    /// from where `..` walks out into the host's files.
+    pub fn assert_working_directory_is_the_root(&self) {
+        let out = self.sh("stat -c '%d:%i' / . .. && pwd");
+        let lines: Vec<&str> = out.stdout.lines().collect();
+        let at_root =
+            out.code == 0 && lines.len() == 4 && lines[..3].iter().all(|l| *l == lines[0]);
+        claim("the command starts in `/` of the new root, and `..` of it is `/`")
+            .expected("`stat -c %d:%i / . ..` inside prints the same device and inode three times")
             .program(&out)
-            .shown(format!("mounts left: {left:?}"))
             .hint(
-                "unmount /proc when the command has ended, also when it failed: an error return \
-                 must not skip the unmount",
+                "after chroot, chdir(\"/\"): chroot changes what `/` means, not where the process \
+                 stands, so its working directory is still the host's directory and `ls ..` \
+                 lists the host's files",
             )
-            .holds(out.code == 3 && left.is_empty());
+            .holds(at_root);
     }
 
     /// `runs` short containers in a row leave nothing behind: no mount in the host's

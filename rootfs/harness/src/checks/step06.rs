@@ -36,7 +36,9 @@ impl Step {
     /// While a container runs on a host whose mounts are shared (as systemd's are),
     /// that host sees no mount of it.
     pub fn assert_mounts_stay_inside_a_shared_host(&self) {
-        let host = SharedMountHost::start();
+        // The root filesystem on a mount of its own there, so that a program that makes
+        // only `/` private (no MS_REC) leaks its proc mount through it.
+        let host = SharedMountHost::with_rootfs_on_its_own_mount();
         let before = host.mounts_below(&rootfs());
         let mut running = self.start_sh_in(&host, "echo ready; read x");
         running.wait_for_line("ready");
@@ -45,9 +47,10 @@ impl Step {
         let hint = if ns(running.container_init()) == ns(host.pid()) {
             "the container shares the host's mount namespace: unshare CLONE_NEWNS in run"
         } else {
-            "the proc mount reached the host: is / made private (MS_REC|MS_PRIVATE) in the new \
-             mount namespace before mounting? Its mounts start as copies of the host's, and \
-             copies of shared mounts pass new mounts back to the host"
+            "the proc mount reached the host: is every mount made private (MS_REC|MS_PRIVATE on \
+             /: recursive, as the root filesystem may be a mount of its own) in the new mount \
+             namespace before mounting? Its mounts start as copies of the host's, and copies of \
+             shared mounts pass new mounts back to the host"
         };
         claim("the container's proc mount does not reach a host whose `/` is shared (systemd's)")
             .expected("no mount below the root filesystem in that host's mount table")

@@ -26,6 +26,12 @@ pub fn descendants(pid: i32) -> Vec<i32> {
     found
 }
 
+/// The processes whose parent is `pid`.
+pub fn children(pid: i32) -> Vec<i32> {
+    let all = processes().into_iter().filter(|(_, _, parent)| *parent == pid);
+    all.map(|(child, _, _)| child).collect()
+}
+
 /// The zombies (`<defunct>` processes) whose parent is `pid`.
 pub fn zombie_children(pid: i32) -> Vec<i32> {
     let zombies =
@@ -70,6 +76,12 @@ pub(crate) fn own_files(pid: i32) -> Vec<String> {
 /// The PIDs `ps -o pid` printed (its header left out).
 pub(crate) fn listed_pids(ps: &str) -> Vec<i32> {
     ps.lines().filter_map(|line| line.trim().parse().ok()).collect()
+}
+
+/// The signals process `pid` ignores (SigIgn in /proc/PID/status), as a bit mask:
+/// bit n-1 for signal n. 0 when the process is gone.
+pub fn ignored_signals(pid: i32) -> u64 {
+    Process::new(pid).and_then(|process| process.status()).map_or(0, |status| status.sigign)
 }
 
 /// The signals process `pid` blocks (SigBlk in /proc/PID/status), as a bit mask:
