@@ -24,7 +24,8 @@ fn listing(number: usize) -> String {
     let width = checks.iter().map(|check| check.test_name(number).len()).max().unwrap_or(0);
     let mut out = format!("step {number} is graded by {} checks:\n", checks.len());
     for check in checks {
-        let from = if check.step == number { String::new() } else { format!(" (step {})", check.step) };
+        let from =
+            if check.step == number { String::new() } else { format!(" (step {})", check.step) };
         out += &format!("  {:width$}  {}{from}\n", check.test_name(number), check.about);
     }
     out
