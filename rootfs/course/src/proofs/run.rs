@@ -1,7 +1,9 @@
 //! Running the proofs: each grades its variant's program with the engine (or runs
 //! the step's own tests on it, judged by their exit status), and says whether what
-//! came out is what the row expects. Two at a time, never two of the same step at
-//! once (a step's tests share the host's mounts and cgroups).
+//! came out is what the row expects. Two at a time, but never two of one lane at
+//! once: a step's tests share the host's mounts and cgroups, and from step 5 on,
+//! every step's containers share one root filesystem tree, which some checks copy
+//! (a container of another step writing in it meanwhile fails the copy).
 
 use std::collections::{HashSet, VecDeque};
 use std::fs;
@@ -14,6 +16,7 @@ use std::time::{Duration, Instant};
 
 use harness::report::render;
 use harness::results::Record;
+use harness::step::FIRST_STEP_WITH_A_ROOT_OF_ITS_OWN;
 use nix::sys::signal::{Signal, kill, killpg};
 use nix::unistd::Pid;
 
@@ -45,11 +48,17 @@ pub struct Runner<'a> {
     pub verbose: bool,
 }
 
-/// The queue the workers share: the proofs not started, the steps being graded, and
+/// The lane of a step's gradings: its own until step 4; one for steps 5 to 7, whose
+/// containers share the root filesystem's tree as their `/`.
+fn lane(step: u8) -> usize {
+    usize::from(step).min(FIRST_STEP_WITH_A_ROOT_OF_ITS_OWN)
+}
+
+/// The queue the workers share: the proofs not started, the lanes being graded, and
 /// the outcomes (printed in the table's order, as soon as all before are in).
 struct Queue {
     pending: VecDeque<usize>,
-    busy: HashSet<u8>,
+    busy: HashSet<usize>,
     done: Vec<Option<Outcome>>,
     printed: usize,
 }
@@ -72,29 +81,29 @@ pub fn run_all(proofs: &[Proof], runner: &Runner, jobs: usize) -> Vec<Outcome> {
     queue.done.into_iter().flatten().collect()
 }
 
-/// One worker: take the next proof of a step no one is grading, run it, record it.
+/// One worker: take the next proof of a lane no one is grading, run it, record it.
 fn work(proofs: &[Proof], runner: &Runner, queue: &Mutex<Queue>, wake: &Condvar) {
     while let Some(index) = next_proof(proofs, queue, wake) {
         let outcome = runner.run(&proofs[index]);
         let mut queue = queue.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        queue.busy.remove(&proofs[index].step);
+        queue.busy.remove(&lane(proofs[index].step));
         queue.done[index] = Some(outcome);
         print_ready(&mut queue);
         wake.notify_all();
     }
 }
 
-/// The next proof to run (its step marked busy), or None when none is left.
+/// The next proof to run (its lane marked busy), or None when none is left.
 fn next_proof(proofs: &[Proof], queue: &Mutex<Queue>, wake: &Condvar) -> Option<usize> {
     let mut queue = queue.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
     loop {
         if queue.pending.is_empty() {
             return None;
         }
-        let free = queue.pending.iter().position(|i| !queue.busy.contains(&proofs[*i].step));
+        let free = queue.pending.iter().position(|i| !queue.busy.contains(&lane(proofs[*i].step)));
         if let Some(at) = free {
             let index = queue.pending.remove(at)?;
-            queue.busy.insert(proofs[index].step);
+            queue.busy.insert(lane(proofs[index].step));
             return Some(index);
         }
         queue = wake.wait(queue).unwrap_or_else(|poisoned| poisoned.into_inner());
@@ -128,8 +137,9 @@ impl Runner<'_> {
             reap(bin);
         }
         let (ok, words, details) = judge(proof.expected, observed);
-        let status = if ok { "ok   " } else { "WRONG" };
+        let status = if ok { "ok  " } else { "WRONG" };
         let details = if self.verbose || !ok { details } else { Vec::new() };
+        let words = if ok && !self.verbose { shortened(&words) } else { words };
         let seconds = started.elapsed().as_secs_f64();
         Outcome { ok, line: format!("{status} {title}: {words}"), details, seconds }
     }
@@ -196,6 +206,17 @@ impl Runner<'_> {
                 )],
             }),
         }
+    }
+}
+
+/// At most one line of 200 characters (a check's words can be long): an ok line
+/// need not say it all; -v does.
+fn shortened(words: &str) -> String {
+    let line = words.lines().next().unwrap_or("");
+    match line.char_indices().nth(200) {
+        Some((at, _)) => format!("{}…", &line[..at]),
+        None if line.len() < words.len() => format!("{line}…"),
+        None => line.to_string(),
     }
 }
 
