@@ -1,5 +1,5 @@
-//! The course's steps, as the workspace lists them: the members named `stepNN-*`
-//! (read by the test harness, `harness::steps()`, the one place that reads them).
+//! The course's steps (listed once, in the test harness: `harness::steps()`), and
+//! the repository they are in.
 
 use std::path::PathBuf;
 
@@ -25,7 +25,7 @@ impl Step {
     pub fn all() -> Result<Vec<Step>, String> {
         let steps = harness::steps().iter().filter_map(|name| {
             let number = name.strip_prefix("step")?.get(..2)?.parse().ok()?;
-            Some(Step { number, name: name.clone() })
+            Some(Step { number, name: name.to_string() })
         });
         Ok(steps.collect())
     }

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use similar::{Algorithm, DiffOp, DiffTag, capture_diff_slices, group_diff_ops};
 
-use crate::Step;
+use crate::StepProgram;
 use crate::fixtures::{dir_listing, rootfs};
 use crate::kernel::cgroups::{pids_cgroup_of, pids_max};
 use crate::kernel::hostname::host_hostname;
@@ -27,7 +27,7 @@ pub const FILTERS: [(&str, &str); 3] = [
 ];
 
 /// What the book shows, produced by the tests so that it cannot go stale.
-impl Step {
+impl StepProgram {
     /// A shell session in a container, as a learner would type it: each command
     /// after a prompt, then what it printed (stdout and stderr), with the host's
     /// name shown as `[HOST]`. Snapshot it with [`FILTERS`] for the rest that varies.

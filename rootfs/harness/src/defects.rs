@@ -12,7 +12,7 @@ use crate::fixtures::{HostMounts, ScratchDir, rootfs};
 use crate::kernel::cgroups::pids_hierarchy;
 use crate::kernel::hostname::current_hostname;
 use crate::running::Output;
-use crate::{ROOTFS_VAR, Step};
+use crate::{ROOTFS_VAR, StepProgram};
 
 /// How a command ended and what it printed, as the harness reports a container.
 fn output(command: &mut Command) -> Output {
@@ -45,7 +45,7 @@ fn scratch_root(name: &str, files: &[(&str, &[u8], u32)]) -> ScratchDir {
     root
 }
 
-impl Step {
+impl StepProgram {
     /// `BIN run true`, started through `setpriv SETPRIV...` (util-linux), from a copy
     /// of the program in a scratch root any user can read (the build directory may not be).
     fn run_through_setpriv(&self, setpriv: &[&str]) -> Output {

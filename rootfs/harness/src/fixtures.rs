@@ -217,7 +217,7 @@ pub fn serial() -> MutexGuard<'static, ()> {
 
 /// A stand-in for a systemd host: a process in a mount namespace of its own
 /// whose mounts are all *shared*, where this machine's `/` is private. Containers
-/// started in it with [`crate::Step::start_sh_in`] show whether their mounts leak out.
+/// started in it with [`crate::StepProgram::start_sh_in`] show whether their mounts leak out.
 pub struct SharedMountHost {
     holder: Child,
 }

@@ -15,33 +15,37 @@
 //! container of steps 5 to 7.
 //!
 //! `CONTAINER_BIN=/path/to/program` makes every test run that program instead of
-//! the step's own binary. The graded tests of step N are `stepNN-*/tests/stepNN.rs`;
-//! those named `feature_*` check what step N adds, and fail against step N-1's
-//! program (`.ci/previous-step.sh`). `tests/ours.rs`, `tests/book.rs` and step 7's
-//! `bad_input.rs` and `load.rs`, and steps 2 to 7's `runtime_defects.rs`, check this course's own program (its flags, its
-//! messages, its snapshots) and are left out of grading (`.ci/grade.sh`). In each
-//! of them, `harness::step!()` is the step under test (its package and binary).
+//! the step's own binary. The graded checks are listed once, in [`registry`]; step
+//! N's graded tests, `stepNN-*/tests/stepNN.rs`, are the checks of steps 1 to N, run
+//! by this harness's own [`runner`], which records each check's result as data
+//! ([`results`]) for `cargo course grade`, `class` and the proofs. Those named
+//! `feature_…` check what step N adds, and fail against step N-1's program (`cargo
+//! course dev proofs`). `tests/ours.rs`, `tests/book.rs`, step 7's `bad_input.rs`
+//! and `load.rs`, and steps 2 to 7's `runtime_defects.rs` check this course's own
+//! program (its flags, its messages, its snapshots) and are not graded. In each of
+//! them, `harness::step!()` is the step under test (its package and binary).
 //!
-//! A check that fails says so in one format, produced by [`claim`] and summed up by
-//! `.ci/grade.sh`: which check, what was expected, what the kernel showed, and a
-//! hint at the likely cause. The hints live next to their checks.
+//! A check that fails says so in one format, built by [`claim`] from named parts:
+//! which check, what was expected, what the kernel showed (with how the program
+//! ended), and a hint at the likely cause. The hints live next to their checks.
 //!
 //! A slow machine (software emulation, a loaded runner) gets more time with
 //! `CONTAINER_TIMEOUT_SCALE=N`, a whole number that multiplies every time limit of
 //! the harness: 30 s for each container, 5 s for a signal or a parent's death to
-//! take effect, and the others ([`timeouts`]). `.ci/grade.sh`, `.ci/mutants.sh` and
-//! `.ci/exercises.sh` pass it on, and scale their own limits by it.
+//! take effect, and the others ([`timeouts`]).
 //!
 //! Where things are:
+//! - [`registry`]: the graded checks, listed once; [`runner`]: the test runner of the
+//!   graded tests and the exercises; [`results`]: what each check found, as data;
 //! - [`report`]: how a check fails ([`claim`]) and the hints several share;
-//! - [`mod@step`] and [`running`]: starting a container program ([`Step`]), watching it
+//! - [`mod@step`] and [`running`]: starting a container program ([`StepProgram`]), watching it
 //!   while it runs ([`Running`]) and what it left ([`Output`]);
 //! - [`kernel`]: what the kernel shows of processes, namespaces, mounts, cgroups and
 //!   the hostname;
 //! - [`fixtures`]: scratch directories and root filesystems, the shared-propagation
 //!   host, the course's root filesystem, serialisation;
 //! - `checks::stepNN`: the graded checks of step NN, each with its hint, as methods
-//!   of [`Step`]; [`graded`]: the macros that turn them into each step's tests;
+//!   of [`StepProgram`];
 //! - [`ungraded`]: the checks that several steps' `tests/ours.rs` and
 //!   `tests/exercises.rs` share (not graded), in the same format;
 //! - [`defects`]: runtime defects once found in this course's programs, each
@@ -86,7 +90,7 @@ pub use kernel::namespaces::{NAMESPACES, host_namespace_link, namespace_of};
 pub use kernel::processes::{descendants, exists, zombie_children};
 pub use report::{Claim, claim};
 pub use running::{Output, Running};
-pub use step::Step;
+pub use step::StepProgram;
 pub use timeouts::{container_timeout, poll_until, scaled};
 pub use ungraded::{assert_host_hostname_kept, assert_option_accepted};
 pub use workspace::{previous_step, step_number, steps, workspace};

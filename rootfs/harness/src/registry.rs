@@ -1,5 +1,5 @@
 //! The graded checks, listed once: each with its step, its name, what it checks in
-//! plain words, and its function (a method of [`Step`], in `checks/stepNN.rs`, next
+//! plain words, and its function (a method of [`StepProgram`], in `checks/stepNN.rs`, next
 //! to its hints). Step N's graded tests are the checks of steps 1 to N
 //! ([`graded_tests!`](crate::graded_tests)); those its own step adds are named
 //! `feature_…` there (from step 2 on: they fail against the step before), the others
@@ -9,7 +9,7 @@ use std::process::ExitCode;
 
 use crate::fixtures::serial;
 use crate::runner::{self, Test};
-use crate::step::Step;
+use crate::step::StepProgram;
 
 /// One graded check.
 pub struct Check {
@@ -23,7 +23,7 @@ pub struct Check {
     /// What the kernel must show, in plain words.
     pub about: &'static str,
     /// The check itself, run on the step under test.
-    pub run: fn(&Step),
+    pub run: fn(&StepProgram),
 }
 
 /// Every graded check, by the step that adds it.
@@ -252,7 +252,7 @@ pub fn run_graded(package: &'static str, default_bin: &'static str, order: Order
         let feature = check.step == number && check.feature;
         Test::new(check.test_name(number), feature, move || {
             let _serial = (order == Order::OneAtATime).then(serial);
-            (check.run)(&Step::of(package, default_bin));
+            (check.run)(&StepProgram::of(package, default_bin));
         })
     });
     runner::main(tests.collect())

@@ -18,7 +18,7 @@ use crate::workspace::step_number;
 #[macro_export]
 macro_rules! step {
     () => {
-        $crate::Step::of(
+        $crate::StepProgram::of(
             env!("CARGO_PKG_NAME"),
             env!(concat!("CARGO_BIN_EXE_", env!("CARGO_PKG_NAME"))),
         )
@@ -30,7 +30,7 @@ pub const FIRST_STEP_WITH_A_ROOT_OF_ITS_OWN: usize = 5;
 
 /// The container program of a step under test, and how its containers reach busybox.
 #[derive(Clone)]
-pub struct Step {
+pub struct StepProgram {
     /// The step's package, `step04-pid`.
     pub(crate) package: String,
     pub(crate) bin: PathBuf,
@@ -39,26 +39,31 @@ pub struct Step {
     pub(crate) rootfs_env: bool,
 }
 
-impl Step {
+impl StepProgram {
     /// Step `package` (`step04-pid`), whose own binary is `default_bin`
     /// (`env!("CARGO_BIN_EXE_…")`), replaced by `CONTAINER_BIN` when set; most
     /// simply [`step!`]`()`. Until step 5, containers still see the host's files:
     /// they run the root filesystem's busybox by its host path. From step 5 on, they
     /// have the root filesystem as `/`, and every container gets the course's in
     /// `CONTAINER_ROOTFS`.
-    pub fn of(package: &str, default_bin: &str) -> Step {
+    pub fn of(package: &str, default_bin: &str) -> StepProgram {
         require_root();
         host_hostname();
         let own_root = step_number(package) >= FIRST_STEP_WITH_A_ROOT_OF_ITS_OWN;
         let busybox = if own_root { "/bin/busybox".into() } else { busybox() };
         let bin = std::env::var_os("CONTAINER_BIN").unwrap_or_else(|| default_bin.into());
-        Step { package: package.into(), bin: PathBuf::from(bin), busybox, rootfs_env: own_root }
+        StepProgram {
+            package: package.into(),
+            bin: PathBuf::from(bin),
+            busybox,
+            rootfs_env: own_root,
+        }
     }
 
     /// The same step, but its containers get no `CONTAINER_ROOTFS`: the program
     /// picks its root filesystem itself (ours: the course's, built on first use).
-    pub fn without_rootfs_env(self) -> Step {
-        Step { rootfs_env: false, ..self }
+    pub fn without_rootfs_env(self) -> StepProgram {
+        StepProgram { rootfs_env: false, ..self }
     }
 
     /// The program under test.
@@ -112,7 +117,7 @@ impl Step {
         running
     }
 
-    /// Like [`Step::start_sh`], but inside the mount namespace of `host` (see
+    /// Like [`StepProgram::start_sh`], but inside the mount namespace of `host` (see
     /// [`SharedMountHost`]).
     pub fn start_sh_in(&self, host: &SharedMountHost, script: &str) -> Running {
         let mut command = self.command("nsenter");

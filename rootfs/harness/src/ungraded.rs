@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use crate::Step;
+use crate::StepProgram;
 use crate::fixtures::ScratchRoot;
 use crate::kernel::hostname::{current_hostname, host_hostname};
 use crate::kernel::namespaces::namespace_table;
@@ -15,7 +15,7 @@ use crate::timeouts::{poll_until, scaled};
 
 /// This course's own program: what it isolates, its `--rootfs` flag and its default
 /// root filesystem (steps 5 to 7), and the files it holds.
-impl Step {
+impl StepProgram {
     /// Whether `ps` inside a container lists this test process: the host's processes.
     pub fn sees_host_processes(&self) -> bool {
         listed_pids(&self.sh("ps -o pid").stdout).contains(&(std::process::id() as i32))
@@ -101,7 +101,7 @@ pub fn assert_option_accepted(out: &Output, option: &str) {
 
 /// The exercises of steps 2 and 3 (a hostname option, one more namespace), whose
 /// solutions differ between the steps: `hint` says where this step's goes.
-impl Step {
+impl StepProgram {
     /// `run --hostname NAME busybox hostname` prints NAME and exits 0, and the host
     /// keeps its own hostname.
     #[track_caller]

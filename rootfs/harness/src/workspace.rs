@@ -1,29 +1,31 @@
 //! The course's workspace, as this harness was built from it, and its steps.
 //!
-//! The steps are listed once: as the workspace's members named `stepNN-*`, in the
-//! workspace's Cargo.toml. The harness reads them from there ([`steps`]), and so do
-//! the scripts (`.ci/lib.sh`); the harness's own tests check that the step
-//! directories, the scripts and the book agree with that list.
+//! The steps are listed once, in [`STEPS`]; the harness's own tests check that the
+//! workspace's members, the step directories and the book agree with that list.
 
-use std::fs;
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
 
 /// The workspace's top directory: two above this package (`rootfs/harness`).
 pub fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-/// The step crates, in order: the workspace's members named `stepNN-…`
-/// (`step01-exec`, `step02-uts`, …), as its Cargo.toml lists them.
-pub fn steps() -> &'static [String] {
-    static STEPS: OnceLock<Vec<String>> = OnceLock::new();
-    STEPS.get_or_init(|| {
-        let manifest = workspace().join("Cargo.toml");
-        let text = fs::read_to_string(&manifest)
-            .unwrap_or_else(|err| panic!("read {}: {err}", manifest.display()));
-        steps_in_manifest(&text)
-    })
+/// The step crates, in order. The course's top level is fixed, so this is the one
+/// list of them; `tests/steps.rs` checks that the workspace, the step directories
+/// and the book agree with it.
+pub const STEPS: [&str; 7] = [
+    "step01-exec",
+    "step02-uts",
+    "step03-reexec",
+    "step04-pid",
+    "step05-chroot-proc",
+    "step06-mount-ns",
+    "step07-cgroups",
+];
+
+/// The step crates, in order ([`STEPS`]).
+pub fn steps() -> &'static [&'static str] {
+    &STEPS
 }
 
 /// The members named `stepNN-…` in the `members = [...]` list of a workspace's
@@ -46,7 +48,7 @@ fn is_step_name(name: &str) -> bool {
 
 /// The number of step `package` (1 for `step01-exec`): its place in [`steps`].
 pub fn step_number(package: &str) -> usize {
-    match steps().iter().position(|step| step == package) {
+    match steps().iter().position(|step| *step == package) {
         Some(i) => i + 1,
         None => panic!("{package} is not one of the workspace's steps: {:?}", steps()),
     }
@@ -55,7 +57,7 @@ pub fn step_number(package: &str) -> usize {
 /// The step before `package` (`step01-exec` for `step02-uts`); None for step 1.
 pub fn previous_step(package: &str) -> Option<&'static str> {
     let number = step_number(package);
-    (number > 1).then(|| steps()[number - 2].as_str())
+    (number > 1).then(|| steps()[number - 2])
 }
 
 #[cfg(test)]

@@ -1,6 +1,6 @@
 //! The graded checks, one module per step, each check with its hint. They are
-//! methods of [`crate::Step`]; a step's tests run the checks of its own step and of
-//! every step before it ([`crate::graded`]).
+//! methods of [`crate::StepProgram`]; a step's tests run the checks of its own step and of
+//! every step before it ([`crate::registry`]).
 
 pub mod step01;
 pub mod step02;

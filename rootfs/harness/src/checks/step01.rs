@@ -1,11 +1,11 @@
 //! Step 1's graded checks: the contract itself.
 
-use crate::Step;
+use crate::StepProgram;
 use crate::report::claim;
 use crate::running::Output;
 
 /// Step 1 on: the contract itself.
-impl Step {
+impl StepProgram {
     /// The command is wired to the program's stdin, stdout and stderr, and the
     /// program adds nothing of its own to stdout.
     pub fn assert_stdio_wired(&self) {

@@ -1,12 +1,12 @@
 //! Step 2's graded checks: a UTS namespace of its own.
 
-use crate::Step;
+use crate::StepProgram;
 use crate::kernel::namespaces::{compare_namespaces, host_namespace_link, print_namespaces};
 use crate::report::{claim, namespace_hint};
 use crate::running::Output;
 
 /// Step 2 on: a UTS namespace.
-impl Step {
+impl StepProgram {
     /// The hostname inside a container.
     pub fn hostname(&self) -> String {
         self.sh("hostname").stdout.trim().into()

@@ -1,11 +1,11 @@
 //! Step 3's graded check: the hostname is `container` before the command starts.
 
-use crate::Step;
+use crate::StepProgram;
 use crate::kernel::hostname::host_hostname;
 use crate::report::claim;
 
 /// Step 3 on: the hostname is set inside, before the command starts.
-impl Step {
+impl StepProgram {
     pub fn assert_hostname_is_container(&self) {
         let hostname = self.sh_ok("hostname");
         let hostname = hostname.trim();

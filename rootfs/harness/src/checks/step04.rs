@@ -6,7 +6,7 @@ use std::time::Duration;
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 
-use crate::Step;
+use crate::StepProgram;
 use crate::fixtures::rootfs;
 use crate::kernel::cgroups::{pids_cgroup_of, wait_until_empty};
 use crate::kernel::mounts::detach_mounts_below;
@@ -16,7 +16,7 @@ use crate::report::claim;
 use crate::timeouts::{container_timeout, poll_until, scaled, slow_machine_note};
 
 /// Step 4 on: a PID namespace, whose PID 1 (the child) does PID 1's duties.
-impl Step {
+impl StepProgram {
     /// The command is a child of the container's PID 1, in a PID namespace of its
     /// own: `echo $PPID` inside prints 1. Its own number (`echo $$`) is whatever the
     /// kernel gave it there, a small one: 2 when PID 1 has one thread, more when PID

@@ -10,10 +10,10 @@ use crate::kernel::mounts::{detach, mount_table, mounts_below, new_mounts};
 use crate::kernel::processes::{listed_pids, own_files};
 use crate::report::{claim, ended_early};
 use crate::running::Running;
-use crate::{ROOTFS_VAR, Step};
+use crate::{ROOTFS_VAR, StepProgram};
 
 /// Step 5 on: a root filesystem (chroot) and a proc of its own.
-impl Step {
+impl StepProgram {
     /// `ls -1A /` inside lists the course's root filesystem.
     pub fn assert_root_is_the_rootfs(&self) {
         let inside = self.sh("ls -1A /");

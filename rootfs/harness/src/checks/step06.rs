@@ -1,13 +1,13 @@
 //! Step 6's graded checks: a mount namespace, with private propagation.
 
-use crate::Step;
+use crate::StepProgram;
 use crate::fixtures::{SharedMountHost, rootfs};
 use crate::kernel::mounts::{mounts_below, new_mounts};
 use crate::kernel::namespaces::namespace_of;
 use crate::report::claim;
 
 /// Step 6 on: a mount namespace, with private propagation.
-impl Step {
+impl StepProgram {
     /// While a container runs, this test process sees no mount of it.
     pub fn assert_mounts_stay_inside(&self) {
         let me = std::process::id() as i32;

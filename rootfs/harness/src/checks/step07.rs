@@ -7,7 +7,7 @@ use std::process::Command;
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 
-use crate::Step;
+use crate::StepProgram;
 use crate::kernel::cgroups::{
     cgroup_among, cgroups_printed, pids_cgroup_of, pids_hierarchy, pids_max, refused_forks,
 };
@@ -20,7 +20,7 @@ const CGROUP_LEFT: &str = "the container's cgroup was left behind: remove it (rm
      after the child has exited";
 
 /// Step 7 on: a cgroup of its own, with a limit of 20 processes.
-impl Step {
+impl StepProgram {
     /// The kernel reports `pids.max` = `limit` in the container's own cgroup, and
     /// the cgroup is gone after the container.
     pub fn assert_pids_limit(&self, limit: u32) {

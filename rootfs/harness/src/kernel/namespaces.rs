@@ -34,7 +34,7 @@ pub(crate) fn print_namespaces() -> String {
     format!("for n in {}; do readlink /proc/self/ns/$n; done", NAMESPACES.join(" "))
 }
 
-/// The table [`crate::Step::namespaces`] shows for a container whose namespaces of
+/// The table [`crate::StepProgram::namespaces`] shows for a container whose namespaces of
 /// these `kinds` are new, and every other the host's.
 pub(crate) fn namespace_table(kinds: &[&str]) -> String {
     let verdict = |kind| if kinds.contains(&kind) { "new" } else { "host" };
