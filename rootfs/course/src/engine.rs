@@ -236,10 +236,7 @@ fn program_end(record: &Record) -> Option<&ProgramEnd> {
 /// check's hint.
 fn cause(record: &Record) -> String {
     let hint = record.failure.as_ref().map_or("", |f| f.hint.as_str());
-    let said = program_end(record).and_then(|end| {
-        let line = end.stderr.lines().rev().map(str::trim).find(|line| !line.is_empty())?;
-        Some((end.code, line))
-    });
+    let said = program_end(record).and_then(|end| Some((end.code, telling_line(&end.stderr)?)));
     match said {
         Some((125, line)) => {
             format!(": your program could not make the container (exit code 125); it said: {line}")
@@ -250,6 +247,14 @@ fn cause(record: &Record) -> String {
         _ if hint.is_empty() => String::new(),
         _ => format!(": {hint}"),
     }
+}
+
+/// The line of a program's stderr that says what went wrong: the first that says
+/// `error` (clap's usage errors end with a line of advice), else the last.
+fn telling_line(stderr: &str) -> Option<&str> {
+    let lines: Vec<&str> = stderr.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+    let error = lines.iter().find(|line| line.to_lowercase().contains("error"));
+    error.or(lines.last()).copied()
 }
 
 /// `CARGO_TARGET_<TRIPLE>_RUNNER` and its value: the course's runner, then `wrapper`.
@@ -357,6 +362,14 @@ mod tests {
              could not make the container (exit code 125); it said: run: mount(proc on /porc): \
              No such file or directory"
         );
+    }
+
+    #[test]
+    fn a_usage_error_is_quoted_by_its_error_line() {
+        let stderr = "error: unrecognized subcommand 'sh'\n\nUsage: x <COMMAND>\n\nFor more \
+                      information, try '--help'.\n";
+        assert_eq!(telling_line(stderr), Some("error: unrecognized subcommand 'sh'"));
+        assert_eq!(telling_line("a\nrun: mount: EPERM\n"), Some("run: mount: EPERM"));
     }
 
     #[test]

@@ -132,7 +132,11 @@ fn grade(args: &Args, step: &Step, bin: &Path) -> u8 {
         Ok(()) => grading.verdict(),
         Err(message) => Verdict::Error(message),
     };
-    println!("{}", verdict.line(&grading.label()));
+    let mut line = verdict.line(&grading.label());
+    if let (None, Verdict::Fail { .. }) = (&args.bin, &verdict) {
+        line += &todos_left(step);
+    }
+    println!("{line}");
     if let (true, Verdict::Fail { failed, .. }) = (args.verbose, &verdict) {
         for record in failed {
             let failure = record.failure.clone().unwrap_or_default();
@@ -146,6 +150,26 @@ fn grade(args: &Args, step: &Step, bin: &Path) -> u8 {
         Verdict::Pass { .. } => 0,
         Verdict::Fail { .. } => 1,
         Verdict::Error(_) => 2,
+    }
+}
+
+/// What is still to do in your copy of `step`, for its failing line: ` (still to do:
+/// 2 TODO(step 4), the first at src/main.rs:57)`, or nothing when none is left.
+fn todos_left(step: &Step) -> String {
+    let main = mine::dir(step).join("src/main.rs");
+    let text = fs::read_to_string(&main).unwrap_or_default();
+    let mark = format!("TODO(step {})", step.number);
+    let lines: Vec<usize> = text
+        .lines()
+        .enumerate()
+        .filter(|(_, line)| line.contains(&mark))
+        .map(|(i, _)| i + 1)
+        .collect();
+    match lines.first() {
+        None => String::new(),
+        Some(first) => {
+            format!(" (still to do: {} {mark}, the first at src/main.rs:{first})", lines.len())
+        }
     }
 }
 
