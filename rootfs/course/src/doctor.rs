@@ -3,7 +3,7 @@
 //!
 //! It runs as you. It looks at the machine (facts.rs), then tries, as root, what
 //! the steps do (probe.rs: namespaces, chroot, a proc mount, a pids cgroup),
-//! through sudo when you are not root, and turns all that into one line per step
+//! through sudo when you are not root, reads the outcomes back (JSON lines), and turns all that into one line per step
 //! (verdict.rs) and a short summary. Exit code 0 when all seven can run here.
 
 mod facts;

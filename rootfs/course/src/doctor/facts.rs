@@ -262,8 +262,8 @@ fn util_linux_missing(seen: &mut Seen) -> Vec<String> {
         .collect()
 }
 
-/// The root checks (`probe.rs`), run as root: directly, or through sudo. `None`
-/// when there is no way to root here; the verdicts then say how to get it.
+/// The root checks (`probe.rs`), run as root: directly, or through sudo, their
+/// report read back from its JSON lines. `None` when there is no way to root here; the verdicts then say how to get it.
 pub fn root_checks(access: Access, seen: &mut Seen) -> Option<Vec<Outcome>> {
     let exe = env::current_exe().ok()?;
     let mut command = match access {
@@ -291,7 +291,7 @@ pub fn root_checks(access: Access, seen: &mut Seen) -> Option<Vec<Outcome>> {
             return Some(Vec::new());
         }
     };
-    let outcomes = probe::parse_report(&report);
+    let outcomes = probe::read_report(&report);
     for outcome in &outcomes {
         seen.push(("as root".into(), outcome.to_string()));
     }

@@ -1,8 +1,8 @@
 //! The checks that need root: try what the steps do, in a throwaway process.
 //!
 //! `course doctor --probe root` runs as root (directly, or through sudo) and prints
-//! one line per check, `ok NAME: DETAIL` or `no NAME ERRNO: DETAIL`, which the
-//! doctor reads back. It leaves nothing behind: its namespaces die with it, and
+//! its report as JSON lines, one [`Outcome`] a line (the PID 1 it starts writes its
+//! own lines to the same output), which the doctor reads back with serde_json. It leaves nothing behind: its namespaces die with it, and
 //! the cgroup it makes is removed.
 //!
 //! - cgroups: in the hierarchy step 7 would use, make `course-doctor-PID`, hand it
@@ -22,6 +22,7 @@ use nix::errno::Errno;
 use nix::mount::{MsFlags, mount};
 use nix::sched::{CloneFlags, unshare};
 use nix::unistd::{chroot, getpid, sethostname};
+use serde::{Deserialize, Serialize};
 
 use super::mounts::{PidsHierarchy, pids_hierarchy};
 
@@ -54,8 +55,9 @@ pub enum Mode {
     Idle,
 }
 
-/// One check's outcome, one line of the probe's report.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One check's outcome, one line of the probe's report: a JSON object such as
+/// `{"name":"pid1","ok":false,"errno":"EPERM","detail":"…"}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Outcome {
     pub name: String,
     pub ok: bool,
@@ -82,6 +84,8 @@ impl Outcome {
     }
 }
 
+/// How `cargo course doctor -v` shows an outcome: `ok NAME: DETAIL`, or
+/// `no NAME ERRNO: DETAIL`.
 impl fmt::Display for Outcome {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let status = if self.ok { "ok" } else { "no" };
@@ -92,22 +96,9 @@ impl fmt::Display for Outcome {
     }
 }
 
-/// Reads the probe's report back; other lines are ignored.
-pub fn parse_report(text: &str) -> Vec<Outcome> {
-    text.lines()
-        .filter_map(|line| {
-            let (head, detail) = line.split_once(": ")?;
-            let mut words = head.split(' ');
-            let ok = match words.next()? {
-                "ok" => true,
-                "no" => false,
-                _ => return None,
-            };
-            let name = words.next()?.to_string();
-            let errno = words.next().map(str::to_string);
-            Some(Outcome { name, ok, errno, detail: detail.to_string() })
-        })
-        .collect()
+/// Reads the probe's report back, one outcome per JSON line; other lines are ignored.
+pub fn read_report(text: &str) -> Vec<Outcome> {
+    text.lines().filter_map(|line| serde_json::from_str(line).ok()).collect()
 }
 
 /// Runs one of the hidden modes.
@@ -126,9 +117,13 @@ pub fn run(mode: Mode) -> ExitCode {
     ExitCode::SUCCESS
 }
 
+/// Prints `outcome` as one JSON line of the report.
 fn report(outcome: Outcome) {
-    // The doctor reads these lines; if it is gone, nobody is left to tell.
-    let _ = writeln!(std::io::stdout(), "{outcome}");
+    // An Outcome (strings and a bool) always serializes; and the doctor reads these
+    // lines: if it is gone, nobody is left to tell.
+    if let Ok(line) = serde_json::to_string(&outcome) {
+        let _ = writeln!(std::io::stdout(), "{line}");
+    }
 }
 
 /// A failed system call as an outcome's error.
@@ -350,16 +345,34 @@ mod tests {
             ),
             Outcome::no(CGROUP_CROWDED, None, "holds 3 processes: not touched"),
         ];
-        let text: String = outcomes.iter().map(|o| format!("{o}\n")).collect();
-        assert_eq!(parse_report(&text), outcomes);
+        let lines: Vec<String> =
+            outcomes.iter().map(|o| serde_json::to_string(o).expect("serialize")).collect();
+        assert_eq!(read_report(&(lines.join("\n") + "\n")), outcomes);
+    }
+
+    #[test]
+    fn an_outcome_is_one_json_object() {
+        let outcome = Outcome::no(PID, Some(Errno::EPERM), "unshare(CLONE_NEWPID): refused");
+        let line = serde_json::to_string(&outcome).expect("serialize");
+        let want = r#"{"name":"pid-namespace","ok":false,"errno":"EPERM","detail":"unshare(CLONE_NEWPID): refused"}"#;
+        assert_eq!(line, want);
     }
 
     #[test]
     fn lines_that_are_not_outcomes_are_ignored() {
-        let text = "sudo: some warning\nok pid1: the first process is PID 1\n\n";
-        let outcomes = parse_report(text);
+        let pid1 =
+            r#"{"name":"pid1","ok":true,"errno":null,"detail":"the first process is PID 1"}"#;
+        let text = format!("sudo: some warning\n{pid1}\n\n{{\"name\":\"half\"}}\n");
+        let outcomes = read_report(&text);
         assert_eq!(outcomes.len(), 1);
         assert_eq!(outcomes[0].name, PID1);
+    }
+
+    #[test]
+    fn verbose_shows_an_outcome_as_ok_or_no_with_its_errno() {
+        assert_eq!(Outcome::ok(UTS, "made").to_string(), "ok uts-namespace: made");
+        let refused = Outcome::no(MOUNT, Some(Errno::EPERM), "unshare(CLONE_NEWNS): nope");
+        assert_eq!(refused.to_string(), "no mount-namespace EPERM: unshare(CLONE_NEWNS): nope");
     }
 
     #[test]
