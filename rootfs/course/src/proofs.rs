@@ -35,8 +35,8 @@ pub enum Dev {
 
 #[derive(clap::Args)]
 pub struct ProofsArgs {
-    /// Run only these kinds of proof (may be repeated)
-    #[arg(long, value_enum, value_name = "KIND")]
+    /// Run only these kinds of proof (repeated, or separated by commas)
+    #[arg(long, value_enum, value_name = "KIND", value_delimiter = ',')]
     only: Vec<Kind>,
     /// Show cargo's output, and every failed check of every proof in full
     #[arg(short, long)]
@@ -44,7 +44,7 @@ pub struct ProofsArgs {
     /// Keep the scratch packages (target/proofs/) afterwards
     #[arg(long)]
     keep: bool,
-    /// How many programs are graded at once (never two of the same step)
+    /// How many programs are graded at once (never two of one step, nor of steps 5 to 7)
     #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..=8))]
     jobs: u16,
 }
