@@ -21,27 +21,33 @@ const PARTS: [&str; 12] = [
     "Exercises",
 ];
 
-/// A step chapter, cut into its `##` parts: (title, body) in order.
+/// A step chapter, and its text cut into its `##` parts: (title, body) in order.
 struct Chapter {
     step: &'static str,
+    text: String,
     parts: Vec<(String, String)>,
 }
 
 impl Chapter {
     fn read(step: &'static str) -> Chapter {
-        let mut parts: Vec<(String, String)> = Vec::new();
-        for (line, in_code) in lines_with_code_flag(&read(&src().join(format!("{step}.md")))) {
-            match line.strip_prefix("## ").filter(|_| !in_code) {
-                Some(title) => parts.push((title.trim().to_string(), String::new())),
-                None => {
-                    if let Some((_, body)) = parts.last_mut() {
-                        body.push_str(line);
-                        body.push('\n');
-                    }
+        Chapter::parse(step, read(&src().join(format!("{step}.md"))))
+    }
+
+    fn parse(step: &'static str, text: String) -> Chapter {
+        let h2: Vec<Heading> =
+            headings(&text).into_iter().filter(|h| h.level == HeadingLevel::H2).collect();
+        let parts = (h2.iter().enumerate())
+            .map(|(i, heading)| {
+                let end = h2.get(i + 1).map_or(text.len(), |next| next.range.start);
+                // The body starts on the line after the heading's.
+                let mut body = &text[heading.range.end..end];
+                if !text[..heading.range.end].ends_with('\n') {
+                    body = body.strip_prefix('\n').unwrap_or(body);
                 }
-            }
-        }
-        Chapter { step, parts }
+                (heading.title.trim().to_string(), body.to_string())
+            })
+            .collect();
+        Chapter { step, text, parts }
     }
 
     /// The step's number, 1 to 7.
@@ -87,13 +93,17 @@ fn every_step_chapter_has_the_template_parts_in_order() {
 #[test]
 fn every_experiment_has_commands_to_paste() {
     check_every_chapter("experiments without a shell block", |chapter| {
-        let body = chapter.part("Try it with the kernel first");
-        let shell = ["```console", "```sh", "```bash", "```shell"];
-        if shell.iter().any(|fence| body.lines().any(|line| line.trim() == *fence)) {
+        if has_shell_block(chapter.part("Try it with the kernel first")) {
             return Vec::new();
         }
         vec!["\"Try it with the kernel first\" holds no ```console block".to_string()]
     });
+}
+
+/// Whether a text holds a ```console (or sh, bash, shell) block.
+fn has_shell_block(text: &str) -> bool {
+    let shell = ["console", "sh", "bash", "shell"];
+    code_blocks(text).iter().any(|(lang, _)| shell.contains(&lang.as_str()))
 }
 
 #[test]
@@ -151,11 +161,15 @@ fn every_new_code_part_shows_main_rs_and_folds_the_whole_change() {
     });
 }
 
-/// Whether `body` includes `snapshot` in a ```diff block inside (an inner) `<details>`.
+/// Whether `body` includes `snapshot` in a ```diff block inside (an inner) `<details>`
+/// (HTML: a plain scan finds it).
 fn diff_is_folded(body: &str, snapshot: &str) -> bool {
     body.split("<details>").skip(1).any(|folded| {
         let folded = folded.split("</details>").next().unwrap_or("");
-        folded.contains("```diff") && includes(folded).iter().any(|i| i.contains(snapshot))
+        let diff = |(lang, code): &(String, String)| {
+            lang == "diff" && includes(code).iter().any(|i| i.contains(snapshot))
+        };
+        code_blocks(folded).iter().any(diff)
     })
 }
 
@@ -183,11 +197,17 @@ fn every_check_your_work_is_the_commands_and_plain_words() {
                 .filter(|command| !body.contains(command.as_str()))
                 .map(|command| format!("\"Check your work\" does not name `{command}`"))
                 .collect();
-        if body.contains("`feature_") {
+        if names_a_test(body) {
             problems.push("\"Check your work\" lists test names (`feature_…`)".to_string());
         }
         problems
     });
+}
+
+/// Whether a text names a test (`feature_…`, as code).
+fn names_a_test(text: &str) -> bool {
+    markdown(text)
+        .any(|(event, _)| matches!(event, Event::Code(name) if name.starts_with("feature_")))
 }
 
 #[test]
@@ -200,12 +220,27 @@ fn every_recap_has_its_points_and_its_you_are_here_grid() {
         if !includes(body).contains(&grid.as_str()) {
             problems.push(format!("\"Recap\" does not include {grid}"));
         }
-        let points = body.lines().filter(|line| line.starts_with("- ")).count();
+        let points = bullet_points(body);
         if !(3..=6).contains(&points) {
             problems.push(format!("\"Recap\" has {points} points, the template asks for 3 to 6"));
         }
         problems
     });
+}
+
+/// How many items a text's bullet lists have, not counting the lists inside them.
+fn bullet_points(text: &str) -> usize {
+    let mut lists = Vec::new(); // Whether each list we are in is a bullet list.
+    let mut points = 0;
+    for (event, _) in markdown(text) {
+        match event {
+            Event::Start(Tag::List(first)) => lists.push(first.is_none()),
+            Event::End(TagEnd::List(_)) => drop(lists.pop()),
+            Event::Start(Tag::Item) if lists == [true] => points += 1,
+            _ => {}
+        }
+    }
+    points
 }
 
 #[test]
@@ -278,10 +313,64 @@ fn every_whole_program_page_shows_the_file_without_anchor_markers() {
 #[test]
 fn every_step_chapter_links_the_glossary() {
     check_every_chapter("chapters that never link the glossary", |chapter| {
-        let linked = chapter.parts.iter().any(|(_, body)| body.contains("appendix/glossary.md#"));
+        let linked =
+            links(&chapter.text).iter().any(|link| link.starts_with("appendix/glossary.md#"));
         if linked {
             return Vec::new();
         }
         vec!["no link to appendix/glossary.md#… on the first use of a term".to_string()]
     });
+}
+
+/// Each check on a small chapter: it still catches what it is for.
+mod markdown_checks {
+    use super::*;
+
+    #[test]
+    fn the_parts_are_the_level_2_headings_outside_code() {
+        let text =
+            "# Step\nintro\n## One\nbody\n```sh\n## not a part\n```\n### Sub\n## Two `x`\nend\n";
+        let chapter = Chapter::parse("step01-exec", text.to_string());
+        let titles: Vec<&str> = chapter.parts.iter().map(|(title, _)| title.as_str()).collect();
+        assert_eq!(titles, ["One", "Two x"]);
+        assert_eq!(chapter.part("One"), "body\n```sh\n## not a part\n```\n### Sub\n");
+        assert_eq!(chapter.part("Two x"), "end\n");
+        let blank_line_first = Chapter::parse("step01-exec", "## One\n\nbody\n".to_string());
+        assert_eq!(blank_line_first.part("One"), "\nbody\n");
+    }
+
+    #[test]
+    fn an_experiment_needs_a_shell_block() {
+        assert!(has_shell_block("```console\n$ ls\n```\n"));
+        assert!(has_shell_block("~~~bash\nls\n~~~\n"));
+        assert!(!has_shell_block("```text\n$ ls\n```\n"));
+        assert!(!has_shell_block("Type `console` then:\n\n    $ ls\n"));
+    }
+
+    #[test]
+    fn the_change_must_be_folded_in_a_diff_block() {
+        let snap = "step02-uts/tests/snapshots/book__the_change_from_step_1.snap";
+        let folded = format!(
+            "<details><summary>The change</summary>\n\n```diff\n{{{{#include ../../{snap}:5:}}}}\n```\n\n</details>\n"
+        );
+        assert!(diff_is_folded(&folded, snap));
+        let not_folded = format!("```diff\n{{{{#include ../../{snap}:5:}}}}\n```\n");
+        assert!(!diff_is_folded(&not_folded, snap));
+        let not_in_the_diff_block = format!(
+            "<details><summary>The change</summary>\n\n```diff\n```\n\n```rust\n{{{{#include ../../{snap}:5:}}}}\n```\n\n</details>\n"
+        );
+        assert!(!diff_is_folded(&not_in_the_diff_block, snap));
+    }
+
+    #[test]
+    fn recap_points_are_the_items_of_its_bullet_lists() {
+        let text = "- a\n- b\n  - nested\n\n1. numbered\n\n```\n- in code\n```\n\n* c\n";
+        assert_eq!(bullet_points(text), 3);
+    }
+
+    #[test]
+    fn test_names_are_code_spans() {
+        assert!(names_a_test("Run `feature_hostname` alone."));
+        assert!(!names_a_test("The feature_ prefix, and `cargo course grade 2`."));
+    }
 }
