@@ -117,8 +117,8 @@ fn failed(call: impl Display, err: Errno) -> Failure {
     let hint = match err {
         Errno::EPERM if !geteuid().is_root() => " — run as root (sudo)",
         Errno::EPERM => {
-            " — refused although root: a security module (AppArmor, SELinux, seccomp) or a \
-             container without this capability"
+            " — refused although root: a security module (AppArmor, SELinux), a seccomp \
+             filter or a container without this capability"
         }
         _ => "",
     };
