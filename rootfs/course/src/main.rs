@@ -26,7 +26,10 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "cargo course", about = "Containers from scratch: doctor, start, grade, checks, class")]
+#[command(
+    name = "cargo course",
+    about = "Containers from scratch: doctor, start, grade, checks, class"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

@@ -3,14 +3,15 @@
 //!
 //! A proof is a row of [`table`]: a program (a variant: the course's step, the step
 //! before, the Go or C program, a starter, a starter solved, an exercise's solution,
-//! a mutant of [`mutants`]), the step it is graded as, through what (all the graded
-//! checks, the feature ones, an exercise's, or the step's own tests), and what must
-//! come out (pass, fail, fail every feature check). The changed programs are built
+//! a mistake of the catalogue, [`mistakes`]), the step it is graded as, through what
+//! (all the graded checks, the feature ones, an exercise's, or the step's own
+//! tests), and what must come out (pass, fail, fail every feature check, or fail a
+//! named check with a verdict that says its cause). The changed programs are built
 //! in scratch packages ([`variants`]), the step's tests once, and each program is
 //! graded by the engine with `CONTAINER_BIN` naming it ([`run`]). One line per
 //! proof, then `N passed, M failed`; exit code 1 if a proof went WRONG.
 
-mod mutants;
+mod mistakes;
 mod run;
 mod table;
 mod variants;

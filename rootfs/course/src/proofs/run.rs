@@ -38,7 +38,15 @@ pub struct Outcome {
 /// What the program did, in words, or why it could not be found out.
 enum Observed {
     Passed(String),
-    Failed { every_feature: bool, words: String, details: Vec<String> },
+    Failed { every_feature: bool, words: String, details: Vec<String>, caught: Caught },
+}
+
+/// What failed, for a proof that names the check and the verdict's words: the
+/// failed tests' names and the one-line verdict.
+#[derive(Default)]
+struct Caught {
+    tests: Vec<String>,
+    line: String,
 }
 
 /// What every proof needs: the steps, the programs made, and how much to say.
@@ -197,6 +205,7 @@ impl Runner<'_> {
         match status.success() {
             true => Ok(Observed::Passed(format!("its own tests pass: {words}"))),
             false => Ok(Observed::Failed {
+                caught: Caught::default(),
                 every_feature: false,
                 words: format!("its own tests fail: {words}"),
                 details: vec![format!(
@@ -225,18 +234,21 @@ fn observed_of(records: Vec<Record>, label: &str) -> Result<Observed, String> {
     let features = records.iter().filter(|record| record.feature).count();
     let features_failed = records.iter().filter(|r| r.feature && !r.passed()).count();
     let details = failures_in_full(&records);
+    let tests = records.iter().filter(|r| !r.passed()).map(|r| r.test.clone()).collect();
     let verdict = engine::verdict(records);
     let every_feature = !verdict.passed() && features > 0 && features_failed == features;
+    let line = verdict.line(label);
+    let caught = Caught { tests, line: line.clone() };
     Ok(match verdict {
         Verdict::Pass { total } => Observed::Passed(format!("passes ({total} checks)")),
         Verdict::Fail { failed, total, .. } if every_feature && failed.len() == total => {
             let words = format!("every feature check fails ({features_failed} of {features})");
-            Observed::Failed { every_feature, words, details }
+            Observed::Failed { every_feature, words, details, caught }
         }
-        verdict @ Verdict::Fail { .. } => {
-            let line = verdict.line(label);
+        Verdict::Fail { .. } => {
             let words = line.strip_prefix(&format!("{label}: ")).unwrap_or(&line).to_string();
-            Observed::Failed { every_feature, words: words.replacen("FAIL", "fails", 1), details }
+            let words = words.replacen("FAIL", "fails", 1);
+            Observed::Failed { every_feature, words, details, caught }
         }
         Verdict::Error(message) => return Err(message),
     })
@@ -258,14 +270,24 @@ fn judge(expected: Expected, observed: Result<Observed, String>) -> (bool, Strin
     let (ok, words, details) = match observed {
         Err(why) => (false, format!("ERROR ({why})"), Vec::new()),
         Ok(Observed::Passed(words)) => (expected == Expected::Pass, words, Vec::new()),
-        Ok(Observed::Failed { every_feature, words, details }) => {
-            let ok = match expected {
-                Expected::Pass => false,
-                Expected::Fail => true,
-                Expected::EveryFeatureFails => every_feature,
-            };
-            (ok, words, details)
-        }
+        Ok(Observed::Failed { every_feature, words, details, caught }) => match expected {
+            Expected::Pass => (false, words, details),
+            Expected::Fail => (true, words, details),
+            Expected::EveryFeatureFails => (every_feature, words, details),
+            Expected::Names { check, words: said } => {
+                let failed = caught
+                    .tests
+                    .iter()
+                    .any(|test| test == check || test.strip_prefix("feature_") == Some(check));
+                let named = caught.line.to_lowercase().contains(&said.to_lowercase());
+                let words = match (failed, named) {
+                    (true, true) => words,
+                    (false, _) => format!("{check} passed; {}", caught.line),
+                    (true, false) => format!("the verdict does not say `{said}`: {}", caught.line),
+                };
+                (failed && named, words, details)
+            }
+        },
     };
     match ok {
         true => (true, words, details),
@@ -350,7 +372,11 @@ mod tests {
     use super::*;
 
     fn failed(every_feature: bool) -> Result<Observed, String> {
-        Ok(Observed::Failed { every_feature, words: "fails".into(), details: Vec::new() })
+        let caught = Caught {
+            tests: vec!["feature_pid_1_reaps_orphans".into()],
+            line: "step04-pid: FAIL (1 of 11 checks) — first: PID 1 reaps orphans: wait".into(),
+        };
+        Ok(Observed::Failed { every_feature, words: "fails".into(), details: Vec::new(), caught })
     }
 
     #[test]
@@ -361,6 +387,10 @@ mod tests {
         assert!(judge(Expected::Fail, failed(false)).0);
         assert!(!judge(Expected::EveryFeatureFails, failed(false)).0);
         assert!(judge(Expected::EveryFeatureFails, failed(true)).0);
+        let names = |check, words| Expected::Names { check, words };
+        assert!(judge(names("pid_1_reaps_orphans", "reaps ORPHANS"), failed(false)).0);
+        assert!(!judge(names("pid_1_reaps_orphans", "chroot"), failed(false)).0);
+        assert!(!judge(names("ps_shows_only_the_container", "orphans"), failed(false)).0);
         let (ok, words, _) = judge(Expected::Fail, Err("no program".into()));
         assert!(!ok);
         assert_eq!(words, "must fail, but: ERROR (no program)");

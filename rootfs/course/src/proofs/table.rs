@@ -5,7 +5,7 @@
 use std::fs;
 use std::path::PathBuf;
 
-use super::mutants::{CaughtBy, MUTANTS, Mutant};
+use super::mistakes::{self, Mistake};
 use crate::steps::Step;
 
 /// The kinds of proof, as `--only` names them.
@@ -19,13 +19,13 @@ pub enum Kind {
     Starters,
     /// Each exercise's check fails on its step and passes with its reference solution
     Exercises,
-    /// Each step without one of its features fails a test
-    Mutants,
+    /// Each mistake of the catalogue fails its check, and the verdict names its cause
+    Mistakes,
 }
 
 impl Kind {
     pub const ALL: [Kind; 5] =
-        [Kind::PreviousStep, Kind::OtherLanguages, Kind::Starters, Kind::Exercises, Kind::Mutants];
+        [Kind::PreviousStep, Kind::OtherLanguages, Kind::Starters, Kind::Exercises, Kind::Mistakes];
 
     /// The kind's name, as `--only` takes it.
     pub fn name(self) -> &'static str {
@@ -34,7 +34,7 @@ impl Kind {
             Kind::OtherLanguages => "other-languages",
             Kind::Starters => "starters",
             Kind::Exercises => "exercises",
-            Kind::Mutants => "mutants",
+            Kind::Mistakes => "mistakes",
         }
     }
 
@@ -45,7 +45,7 @@ impl Kind {
             Kind::OtherLanguages => "other languages",
             Kind::Starters => "starter",
             Kind::Exercises => "exercise",
-            Kind::Mutants => "mutant",
+            Kind::Mistakes => "mistake",
         }
     }
 }
@@ -79,8 +79,8 @@ pub enum Variant {
     Solved { step: u8 },
     /// Step N's program with an exercise's reference solution applied.
     Exercise { step: u8, name: String },
-    /// Step N's program without one of its features.
-    Mutant(&'static Mutant),
+    /// Step N's program with one mistake of the catalogue made.
+    Mistake(&'static Mistake),
 }
 
 impl Variant {
@@ -95,7 +95,9 @@ impl Variant {
             Variant::Exercise { step, name: exercise } => {
                 Some(format!("proof-{}-exercise-{}", name(*step), exercise.replace('_', "-")))
             }
-            Variant::Mutant(mutant) => Some(format!("proof-{}-{}", name(mutant.step), mutant.id)),
+            Variant::Mistake(mistake) => {
+                Some(format!("proof-{}-{}", name(mistake.step), mistake.id))
+            }
         }
     }
 
@@ -116,7 +118,7 @@ impl Variant {
             | Variant::Starter { step }
             | Variant::Solved { step }
             | Variant::Exercise { step, .. } => *step,
-            Variant::Mutant(mutant) => mutant.step,
+            Variant::Mistake(mistake) => mistake.step,
         }
     }
 
@@ -130,7 +132,7 @@ impl Variant {
             Variant::Exercise { step, name: exercise } => {
                 format!("{} + exercises/{exercise}.patch", name(*step))
             }
-            Variant::Mutant(mutant) => format!("{} without {}", name(mutant.step), mutant.removed),
+            Variant::Mistake(mistake) => format!("{}: {}", name(mistake.step), mistake.what),
         }
     }
 }
@@ -157,6 +159,11 @@ pub enum Expected {
     Fail,
     /// Every feature check run fails.
     EveryFeatureFails,
+    /// This check fails (its registry name), and the one-line verdict says these words.
+    Names {
+        check: &'static str,
+        words: &'static str,
+    },
 }
 
 impl Expected {
@@ -165,6 +172,7 @@ impl Expected {
             Expected::Pass => "pass",
             Expected::Fail => "fail",
             Expected::EveryFeatureFails => "fail every feature check",
+            Expected::Names { .. } => "fail its check, named in the verdict",
         }
     }
 }
@@ -203,7 +211,7 @@ pub fn proofs(kinds: &[Kind], steps: &[Step]) -> Result<Vec<Proof>, String> {
             Kind::OtherLanguages => rows.extend(other_languages(steps)),
             Kind::Starters => rows.extend(starters(steps)),
             Kind::Exercises => rows.extend(exercises(steps)?),
-            Kind::Mutants => rows.extend(mutants()),
+            Kind::Mistakes => rows.extend(mistakes(steps)?),
         }
     }
     Ok(rows)
@@ -277,17 +285,20 @@ fn exercises(steps: &[Step]) -> Result<Vec<Proof>, String> {
     Ok(rows)
 }
 
-/// Each mutant fails what catches it: the graded checks, or the step's own tests.
-fn mutants() -> Vec<Proof> {
-    let target = |mutant: &Mutant| match mutant.caught_by {
-        CaughtBy::Graded => Target::Graded,
-        CaughtBy::OwnTests => Target::OwnTests,
+/// Each mistake fails its check with a verdict that names its cause (or, for a
+/// defect only the course's own tests cover, fails those).
+fn mistakes(steps: &[Step]) -> Result<Vec<Proof>, String> {
+    let row = |mistake: &'static Mistake| {
+        let variant = Variant::Mistake(mistake);
+        let (target, expected) = match (&mistake.check, &mistake.verdict) {
+            (Some(check), Some(words)) if mistake.graded() => {
+                (Target::Graded, Expected::Names { check, words })
+            }
+            _ => (Target::OwnTests, Expected::Fail),
+        };
+        row(Kind::Mistakes, variant, mistake.step, target, expected)
     };
-    let row = |mutant: &'static Mutant| {
-        let variant = Variant::Mutant(mutant);
-        row(Kind::Mutants, variant, mutant.step, target(mutant), Expected::Fail)
-    };
-    MUTANTS.iter().map(row).collect()
+    Ok(mistakes::all(steps)?.iter().map(row).collect())
 }
 
 /// Every exercise of every step: (step, NAME) for each `stepNN-*/exercises/NAME.patch`.
@@ -328,19 +339,11 @@ mod tests {
     }
 
     #[test]
-    fn every_step_has_a_mutant_whose_edits_find_their_text() {
-        let (steps, _) = all();
-        assert!(!steps.is_empty());
-        for step in &steps {
-            assert!(MUTANTS.iter().any(|m| m.step == step.number), "{} has no mutant", step.name);
-        }
-        for mutant in MUTANTS {
-            let file = format!("{}/src/main.rs", step_name(&steps, mutant.step));
-            let program = fs::read_to_string(crate::steps::repo().join(&file)).unwrap_or_default();
-            if let Err(err) = mutant.apply(&program, &file) {
-                panic!("{err}");
-            }
-        }
+    fn every_mistake_has_its_row() {
+        let (steps, proofs) = all();
+        let catalogue = mistakes::all(&steps).unwrap_or_else(|err| panic!("{err}"));
+        let rows = proofs.iter().filter(|proof| proof.kind == Kind::Mistakes).count();
+        assert_eq!(rows, catalogue.len());
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! Making each variant's program, without copying the repository: a changed
-//! `main.rs` (a starter, a solved starter, an exercise's solution, a mutant) goes
+//! `main.rs` (a starter, a solved starter, an exercise's solution, a mistake) goes
 //! into a scratch package of its own under `target/proofs/<package>/`, whose
 //! Cargo.toml names the step's dependencies by path (as a learner's copy does,
 //! crate::mine); all of them are members of one scratch workspace, built by one
@@ -173,8 +173,8 @@ fn source(variant: &Variant, step: &Step, steps: &[Step]) -> Result<String, Stri
     match variant {
         Variant::Starter { .. } => starter::make(step),
         Variant::Solved { .. } | Variant::Exercise { .. } => program(),
-        Variant::Mutant(mutant) => {
-            mutant.apply(&program()?, &format!("{}/src/main.rs", step_name(steps, step.number)))
+        Variant::Mistake(mistake) => {
+            mistake.apply(&program()?, &format!("{}/src/main.rs", step_name(steps, step.number)))
         }
         Variant::Course { .. } | Variant::Language { .. } => {
             Err("the course's and other languages' programs are not built here".into())
