@@ -306,6 +306,40 @@ fn every_page_is_in_the_summary_or_included_by_one() {
     assert!(orphans.is_empty(), "pages neither in SUMMARY.md nor included: {orphans:?}");
 }
 
+/// The graded checks of the registry that the grading page's table ("What each
+/// step must show") does not name in its step's rows, as `feature_NAME` (what steps
+/// 2 to 7 add) or `NAME`.
+fn checks_missing_from_the_table(grading: &str) -> Vec<String> {
+    let rows: Vec<&str> = grading
+        .lines()
+        .filter(|line| line.starts_with("| [") || line.starts_with("| 5, "))
+        .collect();
+    let row_of = |step: usize| -> String {
+        let step_rows = rows.iter().filter(|row| {
+            row.starts_with(&format!("| [{step}]")) || row.starts_with(&format!("| {step}, "))
+        });
+        step_rows.copied().collect::<Vec<_>>().join("\n")
+    };
+    let mut missing = Vec::new();
+    for check in harness::registry::CHECKS {
+        let name = check.test_name(check.step);
+        if !row_of(check.step).contains(&format!("`{name}`")) {
+            missing.push(format!("step {}: `{name}`", check.step));
+        }
+    }
+    missing
+}
+
+#[test]
+fn the_grading_page_names_every_graded_check() {
+    let grading = read(&src().join("classroom/grading.md"));
+    let missing = checks_missing_from_the_table(&grading);
+    assert!(missing.is_empty(), "classroom/grading.md's table lacks: {missing:?}");
+    let without_step_5 = grading.replace("`feature_ls_shows_the_busybox_tree`", "");
+    let missing = checks_missing_from_the_table(&without_step_5);
+    assert_eq!(missing, ["step 5: `feature_ls_shows_the_busybox_tree`"]);
+}
+
 /// Where a page's `<details>` will not render as written. Markdown folds only when a
 /// blank line follows the `<summary>` line (else what follows stays raw HTML), and
 /// the house style has one before `</details>`; a folded text that begins with `2. `
