@@ -121,11 +121,16 @@ fn next_proof(proofs: &[Proof], queue: &Mutex<Queue>, wake: &Condvar) -> Option<
 /// Print the outcomes not printed yet whose proofs come before any still running.
 fn print_ready(queue: &mut Queue) {
     while let Some(Some(outcome)) = queue.done.get(queue.printed) {
-        println!("{}", outcome.line);
-        for line in &outcome.details {
-            println!("    {line}");
-        }
+        print(outcome);
         queue.printed += 1;
+    }
+}
+
+/// A proof's line, and its details indented below it.
+pub fn print(outcome: &Outcome) {
+    println!("{}", outcome.line);
+    for line in &outcome.details {
+        println!("    {line}");
     }
 }
 

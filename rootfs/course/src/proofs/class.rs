@@ -1,0 +1,502 @@
+//! The class proof (`--only class`, once .ci/class.sh): a teacher grades a class of
+//! five with one command, and nothing of theirs is left.
+//!
+//! alice hands in the course's own programs; bob the C implementation of the
+//! contract (rootfs/other-languages/c), one binary for all steps; carol's step 1
+//! hangs; dave's step 1 works but leaves a daemon behind and writes a file outside
+//! its root filesystem; erin handed in steps 1 and 2 only, step 2 without its
+//! feature, and two exercises (step 6's pivot_root, step 2's hostname_flag). `course
+//! class` (this very program, copied) grades them twice: the table must say so, aligned
+//! whatever its columns, and say what grading cleaned up after dave; the two CSVs
+//! must be the same, carol must cost the time limit and not much more, and no
+//! process, cgroup or mount of theirs may be left. (Dave's file IS written: files
+//! are the one thing grading does not contain; see the teacher's page.)
+
+use std::fs;
+use std::os::unix::fs::{PermissionsExt, symlink};
+use std::path::{Path, PathBuf};
+use std::process::{self, Command, Output, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+
+use super::run::{self, Outcome};
+use super::variants::{self, cargo, succeeded};
+use crate::steps::{Step, repo};
+
+/// The time limit of one student's step (`--timeout`), in seconds.
+const LIMIT: u64 = 40;
+/// How much longer than the limit carol's hang may live: "not much more".
+const SLACK: Duration = Duration::from_secs(5);
+/// The processes the students start that grading must end.
+const LEFT: [&str; 2] = ["sleep 4242", "sleep 1000"];
+/// The file dave's step 1 writes outside its root filesystem.
+const DAVE_WAS_HERE: &str = "/tmp/dave-was-here";
+
+/// (student, column, verdict the CSV must say, why).
+const VERDICTS: [(&str, &str, &str, &str); 8] = [
+    ("alice", "step07", "pass", "the course's own program"),
+    ("bob", "step07", "pass", "the C program"),
+    ("carol", "step01", "timed out", "it hangs"),
+    ("carol", "step02", "missing", "not handed in"),
+    ("dave", "step01", "pass", "it works, and leaves a daemon"),
+    ("erin", "step02", "FAIL", "step 1's program"),
+    ("erin", "step06-pivot_root", "FAIL", "step 6's program: the exercise not done"),
+    ("erin", "step02-hostname_flag", "FAIL", "step 2's program: the exercise not done"),
+];
+
+/// One round of grading: what `course class` printed and wrote, and carol's hang.
+struct Round {
+    seconds: f64,
+    output: Result<Output, String>,
+    csv: Result<Vec<Vec<String>>, String>,
+    /// How long a `sleep 1000` (carol's hang) was seen running, first to last.
+    hang: Option<Duration>,
+}
+
+/// Make the class, grade it twice, and prove it all: one outcome per proof (each
+/// printed as it comes).
+pub fn prove(steps: &[Step], verbose: bool) -> Vec<Outcome> {
+    let started = Instant::now();
+    let class = Class(std::env::temp_dir().join(format!("course-proofs-class.{}", process::id())));
+    eprintln!("proofs: class: building the steps and the class in {}", class.0.display());
+    let bob = match make(&class.0, steps, verbose) {
+        Ok(bob) => bob,
+        Err(why) => {
+            let outcome = judged("the class of five is made", Err(why), Vec::new());
+            run::print(&outcome);
+            return vec![outcome];
+        }
+    };
+    let rounds: Vec<Round> = (1..=2)
+        .map(|n| {
+            eprintln!("proofs: class: grading it, round {n} of 2 (a minute or two)");
+            grade(&class.0, n, verbose)
+        })
+        .collect();
+    let mut outcomes = proofs(&class.0, &rounds, bob, verbose);
+    let _ = fs::remove_file(DAVE_WAS_HERE);
+    drop(class);
+    if let Some(first) = outcomes.first_mut() {
+        first.seconds = started.elapsed().as_secs_f64();
+    }
+    outcomes
+}
+
+/// The class folder, removed when dropped.
+struct Class(PathBuf);
+
+impl Drop for Class {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Build the steps, and make the five students' folders; whether bob's C program
+/// was built (or why not).
+fn make(dir: &Path, steps: &[Step], verbose: bool) -> Result<Result<(), String>, String> {
+    // The steps only: with the whole workspace, cargo would rebuild this program.
+    let mut build = cargo();
+    build.current_dir(repo()).arg("build").stdin(Stdio::null());
+    build.args(steps.iter().flat_map(|step| ["-p", step.name.as_str()]));
+    if !verbose {
+        build.arg("-q");
+    }
+    let built = build.output().map_err(|err| err.to_string());
+    built.and_then(|out| succeeded(&out)).map_err(|why| format!("cargo build: {why}"))?;
+    let _ = fs::remove_dir_all(dir);
+    // This very program, copied: cargo may rebuild it meanwhile (the runner knows
+    // it by its name, `course`). A hidden folder is no student.
+    let course = dir.join(".course/course");
+    fs::create_dir_all(dir.join(".course"))
+        .and_then(|()| fs::copy("/proc/self/exe", &course))
+        .map_err(|err| format!("cannot copy this program to {}: {err}", course.display()))?;
+    for student in ["alice", "bob", "carol", "dave", "erin"] {
+        let folder = dir.join(student);
+        fs::create_dir_all(&folder)
+            .map_err(|err| format!("cannot create {}: {err}", folder.display()))?;
+    }
+    let debug = variants::target_dir().join("debug");
+    let program = |name: &str| debug.join(name);
+    for step in steps {
+        link(&program(&step.name), &dir.join("alice").join(&step.name[..6]))?;
+    }
+    let bob = dir.join("bob");
+    let mut c = Command::new("make");
+    let source = repo().join("rootfs/other-languages/c");
+    c.arg("-s").arg("-C").arg(&source).arg(format!("OUT={}", bob.join("container").display()));
+    let made = c.stdin(Stdio::null()).output().map_err(|err| format!("make: {err}"));
+    let made = made.and_then(|out| succeeded(&out).map_err(|why| format!("make: {why}")));
+    if made.is_ok() {
+        for step in steps {
+            link(Path::new("container"), &bob.join(format!("step{:02}", step.number)))?;
+        }
+    }
+    script(&dir.join("carol/step01"), "#!/bin/sh\nsleep 1000\n")?;
+    let dave = format!(
+        "#!/bin/sh\nshift\necho dave >>{DAVE_WAS_HERE}\n\
+         setsid sleep 4242 </dev/null >/dev/null 2>&1 &\nexec \"$@\"\n"
+    );
+    script(&dir.join("dave/step01"), &dave)?;
+    let name = |number: u8| super::table::step_name(steps, number);
+    let erin = dir.join("erin");
+    link(&program(&name(1)), &erin.join("step01"))?;
+    link(&program(&name(1)), &erin.join("step02"))?;
+    link(&program(&name(6)), &erin.join("step06-pivot_root"))?;
+    link(&program(&name(2)), &erin.join("step02-hostname_flag"))?;
+    Ok(made)
+}
+
+fn link(target: &Path, link: &Path) -> Result<(), String> {
+    symlink(target, link).map_err(|err| format!("cannot link {}: {err}", link.display()))
+}
+
+fn script(path: &Path, text: &str) -> Result<(), String> {
+    let write = fs::write(path, text)
+        .and_then(|()| fs::set_permissions(path, fs::Permissions::from_mode(0o755)));
+    write.map_err(|err| format!("cannot write {}: {err}", path.display()))
+}
+
+/// `course class DIR --jobs 2 --timeout 40 --csv DIR/roundN.csv`, watching for
+/// carol's hang meanwhile.
+fn grade(dir: &Path, n: u32, verbose: bool) -> Round {
+    let csv = dir.join(format!("round{n}.csv"));
+    let started = Instant::now();
+    let done = AtomicBool::new(false);
+    let (output, hang) = thread::scope(|scope| {
+        let watcher = scope.spawn(|| watch("sleep 1000", &done));
+        let mut class = Command::new(dir.join(".course/course"));
+        class.arg("class").arg(dir).args(["--jobs", "2", "--timeout", &LIMIT.to_string()]);
+        class.arg("--csv").arg(&csv).current_dir(repo()).stdin(Stdio::null());
+        if verbose {
+            class.stderr(Stdio::inherit());
+        }
+        let output = class.output().map_err(|err| format!("cannot run course class: {err}"));
+        done.store(true, Ordering::SeqCst);
+        (output, watcher.join().ok().flatten())
+    });
+    Round { seconds: started.elapsed().as_secs_f64(), output, csv: read_csv(&csv), hang }
+}
+
+/// How long processes whose command line holds `words` were seen, from the first
+/// seen to the last, until `done`.
+fn watch(words: &str, done: &AtomicBool) -> Option<Duration> {
+    let (mut first, mut last) = (None, None);
+    while !done.load(Ordering::SeqCst) {
+        if !processes(&[words]).is_empty() {
+            let now = Instant::now();
+            first.get_or_insert(now);
+            last = Some(now);
+        }
+        thread::sleep(Duration::from_millis(100));
+    }
+    Some(last? - first?)
+}
+
+/// The processes (but this one) whose command line holds one of `words`, as
+/// `pgrep -f` finds them: (PID, command line).
+fn processes(words: &[&str]) -> Vec<(i32, String)> {
+    let Ok(entries) = fs::read_dir("/proc") else { return Vec::new() };
+    let me = i32::try_from(process::id()).unwrap_or(0);
+    let mut found = Vec::new();
+    for entry in entries.flatten() {
+        let Some(pid) = entry.file_name().to_str().and_then(|name| name.parse().ok()) else {
+            continue;
+        };
+        let Ok(cmdline) = fs::read(entry.path().join("cmdline")) else { continue };
+        let cmdline = String::from_utf8_lossy(&cmdline).replace('\0', " ");
+        if pid != me && words.iter().any(|words| cmdline.contains(words)) {
+            found.push((pid, cmdline.trim_end().to_string()));
+        }
+    }
+    found
+}
+
+/// The CSV's records, header included.
+fn read_csv(path: &Path) -> Result<Vec<Vec<String>>, String> {
+    let reader = csv::ReaderBuilder::new().has_headers(false).from_path(path);
+    let mut reader = reader.map_err(|err| format!("cannot read {}: {err}", path.display()))?;
+    let records = reader.records().map(|record| {
+        let record = record.map_err(|err| format!("{}: {err}", path.display()))?;
+        Ok(record.iter().map(String::from).collect())
+    });
+    records.collect()
+}
+
+/// Every proof of the class, from its two rounds.
+fn proofs(dir: &Path, rounds: &[Round], bob: Result<(), String>, verbose: bool) -> Vec<Outcome> {
+    let mut outcomes = Vec::new();
+    let mut prove = |title: String, result: Result<String, String>, details: Vec<String>| {
+        let outcome = judged(&title, result, details);
+        run::print(&outcome);
+        outcomes.push(outcome);
+    };
+    let tables: Vec<String> = rounds.iter().map(table_text).collect();
+    let shown = |round: usize| -> Vec<String> {
+        let text = &tables[round];
+        let mut lines = vec![format!("round {}: {:.0}s", round + 1, rounds[round].seconds)];
+        lines.extend(text.lines().map(String::from));
+        lines
+    };
+    let both: Vec<String> = if verbose { [shown(0), shown(1)].concat() } else { Vec::new() };
+    prove("the same class graded twice gets the same CSV".into(), same_twice(rounds), both);
+    let csv = rounds[0].csv.as_ref();
+    for (student, column, verdict, why) in VERDICTS {
+        let title = format!("{student} {column} ({why}) is `{verdict}`");
+        let result = match (student, &bob) {
+            ("bob", Err(why)) => Err(format!("the C program was not built: {why}")),
+            _ => csv.map_err(Clone::clone).and_then(|csv| said(csv, student, column, verdict)),
+        };
+        prove(title, result, Vec::new());
+    }
+    let title = format!("carol's hang costs the time limit ({LIMIT}s), and not much more");
+    prove(title, bounded(rounds), Vec::new());
+    let table = &tables[0];
+    let wrong_table = |result: &Result<String, String>| match result {
+        Err(_) => shown(0),
+        Ok(_) => Vec::new(),
+    };
+    let result = dave_cleaned_up(table);
+    let details = wrong_table(&result);
+    prove("the table's cleanup column says dave's daemons were killed".into(), result, details);
+    let result = aligned(table);
+    let details = wrong_table(&result);
+    prove(
+        "the table is aligned: every column starts where its header does".into(),
+        result,
+        details,
+    );
+    let title = format!("no student's process is left ({})", LEFT.join(", "));
+    prove(title, no_process_left(), Vec::new());
+    prove("no grading cgroup (course-class-*) is left".into(), no_cgroup_left(), Vec::new());
+    let title = "no mount under the class folder is left".into();
+    prove(title, no_mount_left(dir), Vec::new());
+    outcomes
+}
+
+/// An outcome line as the other kinds print theirs: `ok   class: TITLE: WORDS`, or
+/// `WRONG class: TITLE: WHY`.
+fn judged(title: &str, result: Result<String, String>, details: Vec<String>) -> Outcome {
+    let (ok, words) = match result {
+        Ok(words) => (true, words),
+        Err(why) => (false, why),
+    };
+    let status = if ok { "ok  " } else { "WRONG" };
+    let line = format!("{status} class: {title}: {words}");
+    Outcome { ok, line, details, seconds: 0.0 }
+}
+
+/// What `course class` printed (its stdout), or why it did not run.
+fn table_text(round: &Round) -> String {
+    match &round.output {
+        Ok(out) => String::from_utf8_lossy(&out.stdout).into_owned(),
+        Err(why) => why.clone(),
+    }
+}
+
+/// Both rounds ran (exit status 0 or 1: some grades are not pass) and wrote the
+/// very same CSV.
+fn same_twice(rounds: &[Round]) -> Result<String, String> {
+    for (n, round) in rounds.iter().enumerate() {
+        let out = round.output.as_ref().map_err(Clone::clone)?;
+        if !matches!(out.status.code(), Some(0 | 1)) {
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            let last: Vec<&str> = stderr.lines().rev().take(3).collect();
+            return Err(format!(
+                "round {}: course class: {} ({})",
+                n + 1,
+                out.status,
+                last.join(" | ")
+            ));
+        }
+    }
+    let first = rounds[0].csv.as_ref().map_err(Clone::clone)?;
+    let second = rounds[1].csv.as_ref().map_err(Clone::clone)?;
+    let took = format!("{:.0}s and {:.0}s", rounds[0].seconds, rounds[1].seconds);
+    if first == second {
+        return Ok(format!("{} rows, the same; the rounds took {took}", first.len()));
+    }
+    let differ: Vec<String> = first
+        .iter()
+        .zip(second)
+        .filter(|(one, two)| one != two)
+        .map(|(one, two)| format!("{} / {}", one.join(","), two.join(",")))
+        .collect();
+    let counts = format!("{} and {} rows", first.len(), second.len());
+    Err(format!("different grades ({counts}): {}", differ.join("; ")))
+}
+
+/// The CSV's verdict for the student's column is `verdict`.
+fn said(csv: &[Vec<String>], student: &str, column: &str, verdict: &str) -> Result<String, String> {
+    let row = csv.iter().find(|row| row.len() > 2 && row[0] == student && row[1] == column);
+    match row.map(|row| row[2].as_str()) {
+        Some(found) if found == verdict => Ok(found.to_string()),
+        Some(found) => {
+            let detail = row.and_then(|row| row.get(5)).filter(|detail| !detail.is_empty());
+            let detail = detail.map(|detail| format!(" ({detail})")).unwrap_or_default();
+            Err(format!("the CSV says `{found}`{detail}"))
+        }
+        None => Err("the CSV has no such row".into()),
+    }
+}
+
+/// In both rounds, carol's `sleep 1000` lived at most the limit and a little more.
+fn bounded(rounds: &[Round]) -> Result<String, String> {
+    let limit = Duration::from_secs(LIMIT) + SLACK;
+    let mut lived = Vec::new();
+    for (n, round) in rounds.iter().enumerate() {
+        let Some(hang) = round.hang else {
+            return Err(format!("round {}: no `sleep 1000` was seen running", n + 1));
+        };
+        if hang > limit {
+            return Err(format!("round {}: it lived {:.1}s", n + 1, hang.as_secs_f64()));
+        }
+        lived.push(format!("{:.1}s", hang.as_secs_f64()));
+    }
+    Ok(format!("it lived {} (at most {}s)", lived.join(" and "), limit.as_secs()))
+}
+
+/// The table's rows: the lines up to its first empty one, header first.
+fn table_rows(table: &str) -> Vec<Vec<char>> {
+    table.lines().take_while(|line| !line.is_empty()).map(|line| line.chars().collect()).collect()
+}
+
+/// Where the header's columns start: after a space, not a space.
+fn column_starts(header: &[char]) -> Vec<usize> {
+    (1..header.len()).filter(|&at| header[at - 1] == ' ' && header[at] != ' ').collect()
+}
+
+/// Dave's cell in the cleanup column (the last) says `N process(es) killed`, N ≥ 1.
+fn dave_cleaned_up(table: &str) -> Result<String, String> {
+    let rows = table_rows(table);
+    let header = rows.first().ok_or("no table")?;
+    let text: String = header.iter().collect();
+    if !text.trim_end().ends_with(" cleanup") {
+        return Err(format!("the header's last column is not `cleanup`: {text}"));
+    }
+    let start = column_starts(header).last().copied().ok_or("a header of one column")?;
+    let dave = rows.iter().find(|row| row.starts_with(&['d', 'a', 'v', 'e', ' ']));
+    let dave = dave.ok_or("no row for dave")?;
+    let cell: String = dave.iter().skip(start).collect();
+    let count = cell.strip_suffix(" killed").and_then(|words| {
+        words.strip_suffix(" processes").or_else(|| words.strip_suffix(" process"))
+    });
+    match count.and_then(|count| count.parse::<usize>().ok()) {
+        Some(count) if count >= 1 => Ok(cell),
+        _ => Err(format!("dave's cleanup cell is `{cell}`")),
+    }
+}
+
+/// In every row, each column the header starts has a space before it and its cell's
+/// first character at it.
+fn aligned(table: &str) -> Result<String, String> {
+    let rows = table_rows(table);
+    let header = rows.first().ok_or("no table")?;
+    let starts = column_starts(header);
+    for row in &rows[1..] {
+        for &at in starts.iter().filter(|&&at| at < row.len()) {
+            if row[at - 1] != ' ' || row[at] == ' ' {
+                let row: String = row.iter().collect();
+                return Err(format!("column {at} of `{row}` does not start a cell"));
+            }
+        }
+    }
+    Ok(format!("{} columns, {} students", starts.len() + 1, rows.len() - 1))
+}
+
+/// No student's process outlived grading (those found are killed, by PID, after).
+fn no_process_left() -> Result<String, String> {
+    let left = processes(&LEFT);
+    for (pid, _) in &left {
+        let _ = kill(Pid::from_raw(*pid), Signal::SIGKILL);
+    }
+    match left.is_empty() {
+        true => Ok("none".into()),
+        false => {
+            let left: Vec<String> =
+                left.iter().map(|(pid, line)| format!("{pid} {line}")).collect();
+            Err(format!("left (now killed): {}", left.join(", ")))
+        }
+    }
+}
+
+/// No `course-class-*` in /sys/fs/cgroup, nor one level below (v1's hierarchies).
+fn no_cgroup_left() -> Result<String, String> {
+    let top = Path::new("/sys/fs/cgroup");
+    let entries = |dir: &Path| -> Vec<PathBuf> {
+        let listed = fs::read_dir(dir).into_iter().flatten().flatten();
+        listed.map(|entry| entry.path()).collect()
+    };
+    let mut found = Vec::new();
+    for path in entries(top) {
+        if path.is_dir() {
+            found.extend(entries(&path));
+        }
+        found.push(path);
+    }
+    let name = |path: &PathBuf| path.file_name().and_then(|name| name.to_str()).map(String::from);
+    let left: Vec<String> = found
+        .iter()
+        .filter(|path| name(path).is_some_and(|name| name.starts_with("course-class-")))
+        .map(|path| path.display().to_string())
+        .collect();
+    match left.is_empty() {
+        true => Ok("none".into()),
+        false => Err(format!("left: {}", left.join(", "))),
+    }
+}
+
+/// /proc/self/mountinfo does not name the class folder.
+fn no_mount_left(dir: &Path) -> Result<String, String> {
+    let mountinfo = fs::read_to_string("/proc/self/mountinfo")
+        .map_err(|err| format!("cannot read /proc/self/mountinfo: {err}"))?;
+    let dir = dir.display().to_string();
+    let left: Vec<&str> = mountinfo.lines().filter(|line| line.contains(&dir)).collect();
+    match left.is_empty() {
+        true => Ok("none".into()),
+        false => Err(format!("left: {}", left.join(" | "))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TABLE: &str = "\
+student  step01     step02   step02-hostname_flag  cleanup
+alice    pass       pass     -                     nothing
+carol    timed out  missing  -                     1 process killed
+dave     pass       missing  -                     2 processes killed
+
+First failed check of each:
+  carol step01: timed out
+";
+
+    #[test]
+    fn an_aligned_table_is_aligned_and_says_what_dave_left() {
+        assert_eq!(aligned(TABLE), Ok("5 columns, 3 students".into()));
+        assert_eq!(dave_cleaned_up(TABLE), Ok("2 processes killed".into()));
+    }
+
+    #[test]
+    fn a_cell_that_spills_into_the_next_column_is_not_aligned() {
+        let table = TABLE.replace("carol    timed out  missing", "carol    timed out missing ");
+        assert!(aligned(&table).is_err());
+        let table = TABLE.replace("2 processes killed", "nothing");
+        assert_eq!(dave_cleaned_up(&table), Err("dave's cleanup cell is `nothing`".into()));
+    }
+
+    #[test]
+    fn a_verdict_is_read_from_its_row() {
+        let csv = vec![
+            vec!["student".into(), "step".into(), "verdict".into()],
+            vec!["carol".into(), "step01".into(), "timed out".into()],
+        ];
+        assert_eq!(said(&csv, "carol", "step01", "timed out"), Ok("timed out".into()));
+        assert!(said(&csv, "carol", "step01", "pass").is_err());
+        assert!(said(&csv, "carol", "step02", "missing").is_err());
+    }
+}
