@@ -3,6 +3,7 @@
 //!
 //! - `doctor`: will each step work on this machine, and if not, why and the fix;
 //! - `start N`: your own copy of step N, from its starter, in `stepNN-*/mine/`;
+//! - `hint N`: a hint for your copy's next TODO(step N), one level more each time;
 //! - `grade N…`: grade your copy (or any program, `--bin`), one line per step;
 //! - `checks N`: the checks step N is graded by, in plain words;
 //! - `class DIR`: grade a whole class, a table and a CSV.
@@ -16,6 +17,7 @@ mod contain;
 mod doctor;
 mod engine;
 mod grade;
+mod hint;
 mod mine;
 mod proofs;
 mod starter;
@@ -28,7 +30,7 @@ use clap::{Parser, Subcommand};
 #[derive(Parser)]
 #[command(
     name = "cargo course",
-    about = "Containers from scratch: doctor, start, grade, checks, class"
+    about = "Containers from scratch: doctor, start, hint, grade, checks, class"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -41,6 +43,8 @@ enum Command {
     Doctor(doctor::Args),
     /// Make your own copy of step N from its starter (stepNN-*/mine/), to write the step yourself.
     Start(mine::StartArgs),
+    /// A hint for the next TODO(step N) of your copy: one level more each time you ask.
+    Hint(hint::Args),
     /// Grade your copy of the steps (or any program with --bin): one line per step.
     Grade(grade::Args),
     /// List the checks a step is graded by, and what each one checks.
@@ -59,6 +63,7 @@ fn main() -> ExitCode {
     match Cli::parse().command {
         Command::Doctor(args) => doctor::run(args),
         Command::Start(args) => mine::start(args),
+        Command::Hint(args) => hint::run(args),
         Command::Grade(args) => grade::run(args),
         Command::Checks(args) => checks::run(args),
         Command::Class(args) => class::run(args),

@@ -2,12 +2,15 @@
 //! of its own (not a member of the course's workspace, and ignored by git, so a
 //! `git pull` never touches it), whose `src/main.rs` is the step's starter: the
 //! previous step's program with `// TODO(step N)` comments where step N's feature
-//! goes (crate::starter). `cargo course grade N` builds it with [`build`] and grades it.
+//! goes (crate::starter). That program is your own copy of step N-1 when you have
+//! one and it passes its grading, else the course's (`--from-course` always).
+//! `cargo course grade N` builds it with [`build`] and grades it.
 
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
+use crate::engine::{self, Grading, Target, Verdict};
 use crate::starter;
 use crate::steps::{Step, repo};
 
@@ -16,12 +19,16 @@ pub struct StartArgs {
     /// The step to write yourself, 1 to 7
     #[arg(value_parser = clap::value_parser!(u8).range(1..=7))]
     pub step: u8,
+    /// Start from the course's program of step N-1, even if your own copy of it passes
+    #[arg(long)]
+    pub from_course: bool,
 }
 
 /// `cargo course start N`.
 pub fn start(args: StartArgs) -> ExitCode {
-    match make_copy(args.step) {
-        Ok(step) => {
+    match make_copy(args.step, args.from_course) {
+        Ok((step, origin)) => {
+            println!("{origin}");
             print_next_steps(&step);
             ExitCode::SUCCESS
         }
@@ -43,7 +50,7 @@ pub fn package(step: &Step) -> String {
     format!("my-{}", step.name)
 }
 
-fn make_copy(number: u8) -> Result<Step, String> {
+fn make_copy(number: u8, from_course: bool) -> Result<(Step, String), String> {
     let step = Step::number(number)?;
     let mine = dir(&step);
     if mine.exists() {
@@ -53,7 +60,7 @@ fn make_copy(number: u8) -> Result<Step, String> {
             relative(&mine)
         ));
     }
-    let code = starter::make(&step)?;
+    let (code, origin) = starter_of(&step, from_course)?;
     let manifest = manifest(&step)?;
     // Made aside, then renamed into place: a copy that failed halfway is never
     // left where `start` would take it for your work.
@@ -73,7 +80,69 @@ fn make_copy(number: u8) -> Result<Step, String> {
         .map_err(|err| format!("cannot copy {}: {err}", lock.display()))?;
     fs::rename(&draft, &mine)
         .map_err(|err| format!("cannot rename {} to {}: {err}", draft.display(), mine.display()))?;
-    Ok(step)
+    Ok((step, origin))
+}
+
+/// The starter of `step` and the line that says what it was made from: your own
+/// step N-1 when you have a copy that passes its grading (and not `from_course`),
+/// else the course's program.
+fn starter_of(step: &Step, from_course: bool) -> Result<(String, String), String> {
+    let n = step.number;
+    if n == 1 {
+        let origin = "Made from step 1's own program, with the code you write taken out.";
+        return Ok((starter::make(step)?, origin.into()));
+    }
+    let previous = Step::number(n - 1)?;
+    let yours = dir(&previous);
+    let why_not = match (from_course, yours.join("src/main.rs").exists()) {
+        (true, _) => "as --from-course asks".to_string(),
+        (false, false) => format!("you have no copy of it in {}/", relative(&yours)),
+        (false, true) => match passes(&previous) {
+            Ok(()) => return from_yours(step, &previous),
+            Err(why) => format!("your {}/ does not pass yet: {why}", relative(&yours)),
+        },
+    };
+    let origin = format!("Made from the course's step {} program ({why_not}).", n - 1);
+    Ok((starter::make(step)?, origin))
+}
+
+/// The starter of `step` made from your copy of `previous`, and the line saying so.
+fn from_yours(step: &Step, previous: &Step) -> Result<(String, String), String> {
+    let main = dir(previous).join("src/main.rs");
+    let program = fs::read_to_string(&main)
+        .map_err(|err| format!("cannot read {}: {err}", main.display()))?;
+    let (code, unplaced) = starter::make_from(step, &program)?;
+    let listed = match unplaced.len() {
+        0 => String::new(),
+        1 => "; 1 TODO found no line of yours: it is listed at the top of main.rs".into(),
+        k => format!("; {k} TODOs found no line of yours: they are listed at the top of main.rs"),
+    };
+    let origin = format!(
+        "Made from your own step {} ({}/, which passes its grading){listed}.",
+        previous.number,
+        relative(&dir(previous))
+    );
+    Ok((code, origin))
+}
+
+/// Whether your copy of `step` passes its grading (`cargo course grade N`), or why not.
+fn passes(step: &Step) -> Result<(), String> {
+    eprintln!("grading your copy of {} to see whether to start from it…", step.name);
+    let bin = build(step)?;
+    let repo = repo();
+    engine::check_no_spaces(&repo)?;
+    let grading = Grading {
+        repo: &repo,
+        step,
+        bin: &bin,
+        target: Target::Graded { filter: None },
+        wrapper: engine::unshare_wrapper(),
+        env: Vec::new(),
+    };
+    match grading.verdict() {
+        Verdict::Pass { .. } => Ok(()),
+        verdict => Err(verdict.line(&grading.label())),
+    }
 }
 
 /// The Cargo.toml of your copy: step N's own dependencies, spelled out (your copy is
@@ -140,6 +209,7 @@ fn print_next_steps(step: &Step) {
     println!("Your copy of {} is in {mine}/ (git ignores it: it is yours).", step.name);
     println!();
     println!("  1. Write the step: open {mine}/src/main.rs and do its TODO(step {n}) comments.");
+    println!("     Stuck on one? cargo course hint {n}   (one hint more each time you ask)");
     println!("  2. Run it:         cargo run --manifest-path {mine}/Cargo.toml -- run /bin/sh");
     println!("  3. Grade it:       cargo course grade {n}        (--watch re-grades on save)");
     println!();
