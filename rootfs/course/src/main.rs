@@ -16,6 +16,7 @@ mod class;
 mod contain;
 mod doctor;
 mod engine;
+mod escape;
 mod grade;
 mod hint;
 mod mine;
@@ -54,6 +55,8 @@ enum Command {
     /// The course's own proofs (for its developers and CI): `course dev proofs`.
     #[command(hide = true, subcommand)]
     Dev(proofs::Dev),
+    /// Try to break out of the containers a program makes: one line per escape, held or escaped.
+    Escape(escape::Args),
     /// Run one command contained, as `class` runs each grading (root; not for learners).
     #[command(hide = true)]
     Contain(contain::Args),
@@ -67,6 +70,7 @@ fn main() -> ExitCode {
         Command::Grade(args) => grade::run(args),
         Command::Checks(args) => checks::run(args),
         Command::Class(args) => class::run(args),
+        Command::Escape(args) => escape::run(args),
         Command::Contain(args) => contain::run(args),
         Command::Dev(dev) => proofs::run(dev),
     }
