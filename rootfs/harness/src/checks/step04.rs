@@ -11,8 +11,10 @@ use crate::fixtures::rootfs;
 use crate::kernel::cgroups::{pids_cgroup_of, wait_until_empty};
 use crate::kernel::mounts::detach_mounts_below;
 use crate::kernel::namespaces::host_namespace_link;
-use crate::kernel::processes::{blocked_signals, children, ignored_signals, stat, zombie_children};
-use crate::report::claim;
+use crate::kernel::processes::{
+    blocked_signals, children, descendants, ignored_signals, nspid, stat, zombie_children,
+};
+use crate::report::{claim, ended_early};
 use crate::timeouts::{container_timeout, poll_until, scaled, slow_machine_note};
 
 /// Step 4 on: a PID namespace, whose PID 1 (the child) does PID 1's duties.
@@ -23,8 +25,23 @@ impl StepProgram {
     /// 1's threads took the first numbers (a Go runtime's do). So it is not checked
     /// beyond "not 1".
     pub fn assert_command_is_a_child_of_pid_1(&self) {
-        let printed = self.sh_ok("echo $$ $PPID; readlink /proc/self/ns/pid");
-        let mut lines = printed.lines();
+        let script = "echo $$ $PPID; readlink /proc/self/ns/pid; echo ready; read x; exit 0";
+        let mut running = self.start_sh(script);
+        running.wait_for_line("ready");
+        // Who started the container's PID 1, as the host sees it: `run` itself, or a
+        // process of `run`'s that made the PID namespace itself (unshare in the child).
+        let init_parent = descendants(running.pid())
+            .into_iter()
+            .find(|pid| nspid(*pid).is_some_and(|ids| ids.len() > 1 && ids.last() == Some(&1)))
+            .and_then(|init| Some(stat(init)?.1));
+        let init_started_by_run = init_parent.is_none_or(|parent| parent == running.pid());
+        let out = running.finish();
+        claim(format!("the container runs `sh -c '{script}'` and exits 0"))
+            .expected("exit code 0, and the script's output on stdout")
+            .program(&out)
+            .hint(ended_early(out.code))
+            .holds(out.code == 0);
+        let mut lines = out.stdout.lines();
         let (pids, ns) = (lines.next().unwrap_or_default(), lines.next().unwrap_or_default());
         let (pid, parent) = pids.split_once(' ').unwrap_or((pids, ""));
         let new_namespace = host_namespace_link("pid") != ns;
@@ -32,6 +49,11 @@ impl StepProgram {
             "the command is not in a new PID namespace: start the child with CLONE_NEWPID \
              (unshare in run, then spawn it; Go: Cloneflags), so that it is PID 1 there and \
              the command it starts its child"
+        } else if pid == "1" && !init_started_by_run {
+            "the command is PID 1 itself, as the PID namespace was made by the child, not by \
+             run: unshare(CLONE_NEWPID) takes in only the processes started after it, not the \
+             caller, so the child's first child, the command, became PID 1. Unshare \
+             CLONE_NEWPID in run, before starting the child"
         } else if pid == "1" {
             "the command is PID 1 itself: start it from a child that stays PID 1 and waits \
              for it (the re-executed `child`), as that child has PID 1's duties"

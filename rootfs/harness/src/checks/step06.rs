@@ -1,8 +1,12 @@
 //! Step 6's graded checks: a mount namespace, with private propagation.
 
+use std::path::PathBuf;
+
+use procfs::process::{MountInfo, MountOptFields};
+
 use crate::StepProgram;
 use crate::fixtures::{SharedMountHost, rootfs};
-use crate::kernel::mounts::{mounts_below, new_mounts};
+use crate::kernel::mounts::{mount_point, mountinfo, mounts_below, new_mounts};
 use crate::kernel::namespaces::namespace_of;
 use crate::report::claim;
 
@@ -34,18 +38,33 @@ impl StepProgram {
     }
 
     /// While a container runs on a host whose mounts are shared (as systemd's are),
-    /// that host sees no mount of it.
+    /// that host sees no mount of it, and its own mounts stay shared: a program
+    /// that makes the mounts private before it has a mount namespace of its own
+    /// changes the host's.
     pub fn assert_mounts_stay_inside_a_shared_host(&self) {
         // The root filesystem on a mount of its own there, so that a program that makes
         // only `/` private (no MS_REC) leaks its proc mount through it.
         let host = SharedMountHost::with_rootfs_on_its_own_mount();
         let before = host.mounts_below(&rootfs());
+        let shared_before = shared_mounts(host.pid());
         let mut running = self.start_sh_in(&host, "echo ready; read x");
         running.wait_for_line("ready");
         let leaked = new_mounts(&before, host.mounts_below(&rootfs()));
+        let shared_now = shared_mounts(host.pid());
+        let made_private: Vec<&PathBuf> =
+            shared_before.iter().filter(|mount| !shared_now.contains(*mount)).collect();
         let ns = |pid: i32| namespace_of(pid, "mnt");
-        let hint = if ns(running.container_init()) == ns(host.pid()) {
+        let own_namespace = ns(running.container_init()) != ns(host.pid());
+        running.finish();
+        let hint = if !own_namespace {
             "the container shares the host's mount namespace: unshare CLONE_NEWNS in run"
+        } else if leaked.is_empty() {
+            ""
+        } else if leaks_only_below_a_shared_mount(self) {
+            "the proc mount reached the host through the mount the root filesystem is on: `/` \
+             was made private, but not the mounts below it. MS_PRIVATE without MS_REC changes \
+             the mount at `/` only; make every mount private, recursively (MS_REC|MS_PRIVATE \
+             on /), before mounting"
         } else {
             "the proc mount reached the host: is every mount made private (MS_REC|MS_PRIVATE on \
              /: recursive, as the root filesystem may be a mount of its own) in the new mount \
@@ -56,8 +75,17 @@ impl StepProgram {
             .expected("no mount below the root filesystem in that host's mount table")
             .shown(format!("mounted on that host: {leaked:?}"))
             .hint(hint)
-            .holds(leaked.is_empty());
-        running.finish();
+            .holds(leaked.is_empty() && own_namespace);
+        claim("the container leaves the propagation of the host's own mounts alone")
+            .expected("the host's shared mounts still shared while the container runs")
+            .shown(format!("made private on the host: {made_private:?}"))
+            .hint(
+                "your program made the host's own mounts private: it changed their propagation \
+                 before it had a mount namespace of its own (or in the host's). Unshare \
+                 CLONE_NEWNS first, then make every mount private (MS_REC|MS_PRIVATE on /) in \
+                 the new namespace, only after unshare(CLONE_NEWNS)",
+            )
+            .holds(made_private.is_empty());
         let left = new_mounts(&before, host.mounts_below(&rootfs()));
         claim("nothing is left mounted on a shared host after the container")
             .expected("no mount below the root filesystem")
@@ -65,4 +93,26 @@ impl StepProgram {
             .hint("unmount /proc when the command has ended")
             .holds(left.is_empty());
     }
+}
+
+/// The mount points of process `pid`'s mount namespace that are shared (a
+/// `shared:N` tag in its mountinfo).
+fn shared_mounts(pid: i32) -> Vec<PathBuf> {
+    let shared = |mount: &&MountInfo| {
+        mount.opt_fields.iter().any(|field| matches!(field, MountOptFields::Shared(_)))
+    };
+    mountinfo(pid).iter().filter(shared).map(mount_point).collect()
+}
+
+/// Whether the program's proc mount stays off a shared host whose root filesystem
+/// is on `/`'s own mount: then only the mounts below `/` were left shared (no
+/// MS_REC), as the one the root filesystem is on in the host that leaked.
+fn leaks_only_below_a_shared_mount(step: &StepProgram) -> bool {
+    let host = SharedMountHost::start();
+    let before = host.mounts_below(&rootfs());
+    let mut running = step.start_sh_in(&host, "echo ready; read x");
+    running.wait_for_line("ready");
+    let leaked = new_mounts(&before, host.mounts_below(&rootfs()));
+    running.finish();
+    leaked.is_empty()
 }

@@ -28,7 +28,21 @@ impl StepProgram {
         running.wait_for_line("ready");
         let check_name = format!("the container's cgroup has pids.max = {limit}");
         let cgroup = running.container_cgroup_limited_to(limit, &check_name, "");
-        running.finish();
+        // `run` in the container's cgroup itself: then it can never remove it (EBUSY).
+        let run_inside = pids_cgroup_of(running.pid()) == cgroup;
+        let out = running.finish();
+        if run_inside && cgroup.exists() {
+            claim("the container's cgroup is removed when it ends")
+                .expected("no such directory")
+                .shown(format!("{} still exists", cgroup.display()))
+                .program(&out)
+                .hint(
+                    "run itself is in the container's cgroup (its PID in cgroup.procs), so its \
+                     rmdir fails (EBUSY: a process is still in it). Have the child join the \
+                     cgroup (its own PID, before it starts the command), not run",
+                )
+                .fail();
+        }
         assert_cgroup_removed(&cgroup);
     }
 
