@@ -4,9 +4,10 @@
 //! no mount, cgroup or process left).
 
 use std::fs;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use nix::sys::stat::{major, minor, stat};
+use nix::sys::stat::{SFlag, major, makedev, minor, stat};
 use nix::unistd::{gethostname, getpid};
 
 /// What the scripts are told about the host, to judge what they reach.
@@ -25,6 +26,10 @@ pub struct RootDevice {
     pub minor: u64,
     pub fstype: String,
     pub read_only: bool,
+    /// Why even the host, root outside any container, cannot read the device, if
+    /// it cannot (a security module, a sandbox): then no container's refusal says
+    /// anything.
+    pub host_cannot_read: Option<String>,
 }
 
 impl Host {
@@ -53,7 +58,34 @@ fn root_device() -> Result<Option<RootDevice>, String> {
         return Ok(None);
     }
     let read_only = mount.super_options.iter().any(|option| option == "ro");
-    Ok(Some(RootDevice { major, minor, fstype: mount.fstype.clone(), read_only }))
+    let host_cannot_read = first_sector(major, minor).err();
+    Ok(Some(RootDevice { major, minor, fstype: mount.fstype.clone(), read_only, host_cannot_read }))
+}
+
+/// Read the first sector of device `major:minor` through its node in /dev (a
+/// device without one is not checked).
+fn first_sector(major: u64, minor: u64) -> Result<(), String> {
+    let Some(node) = device_node(major, minor) else { return Ok(()) };
+    let mut sector = [0u8; 512];
+    let read = fs::File::open(&node).and_then(|mut device| device.read_exact(&mut sector));
+    read.map_err(|err| format!("reading {} on the host: {err}", node.display()))
+}
+
+/// The block device node for `major:minor`: udev's /dev/block link, or the node
+/// in /dev itself (/dev/vda).
+fn device_node(major: u64, minor: u64) -> Option<PathBuf> {
+    let link = PathBuf::from(format!("/dev/block/{major}:{minor}"));
+    if link.exists() {
+        return Some(link);
+    }
+    let is_it = |path: &PathBuf| {
+        stat(path).is_ok_and(|node| {
+            SFlag::from_bits_truncate(node.st_mode) & SFlag::S_IFMT == SFlag::S_IFBLK
+                && node.st_rdev == makedev(major, minor)
+        })
+    };
+    let entries = fs::read_dir("/dev").into_iter().flatten().flatten();
+    entries.map(|entry| entry.path()).find(is_it)
 }
 
 /// What the escapes must leave as they found it: the host's core_pattern (two

@@ -5,6 +5,7 @@
 //! was the value it read. Values from the host come in as shell variables.
 
 use super::host::Host;
+use super::verdict::Verdict;
 
 /// The verdict, printed and final; and `first`, the first line of a message.
 const PRELUDE: &str = r#"
@@ -96,11 +97,16 @@ how="mounted a fresh proc at $m and wrote"
     with_prelude(&[], &format!("{mount}{WRITE_BACK_CORE_PATTERN}"))
 }
 
-/// The host's root device as shell variables, or a script that skips.
-fn device_vars(host: &Host) -> Result<Vec<(&'static str, String)>, String> {
+/// The host's root device as shell variables, or a script that skips (when there
+/// is none, or when `reads` and the host itself cannot read it).
+fn device_vars(host: &Host, reads: bool) -> Result<Vec<(&'static str, String)>, String> {
     let Some(root) = &host.root else {
         return Err(with_prelude(&[], "skipped \"the host's / is on no block device\"\n"));
     };
+    if let Some(why) = root.host_cannot_read.as_ref().filter(|_| reads) {
+        let skip = Verdict::Skipped(format!("even the host's root cannot: {why}"));
+        return Err(with_prelude(&[("verdict", skip.to_string())], "echo \"$verdict\"\n"));
+    }
     let mode = if root.read_only { "ro" } else { "rw" };
     Ok(vec![
         ("maj", root.major.to_string()),
@@ -112,7 +118,7 @@ fn device_vars(host: &Host) -> Result<Vec<(&'static str, String)>, String> {
 
 /// mknod the host root filesystem's device and read its first sector.
 pub fn disk_device(host: &Host) -> String {
-    let vars = match device_vars(host) {
+    let vars = match device_vars(host, true) {
         Ok(vars) => vars,
         Err(skip) => return skip,
     };
@@ -132,7 +138,7 @@ escaped "made a node for the host's root filesystem's device ($maj:$min) and rea
 /// mknod the host root filesystem's device and mount it as the host has it (the
 /// same superblock, so nothing is replayed or written), list it, unmount it.
 pub fn disk_mount(host: &Host) -> String {
-    let vars = match device_vars(host) {
+    let vars = match device_vars(host, false) {
         Ok(vars) => vars,
         Err(skip) => return skip,
     };
@@ -236,6 +242,17 @@ mod tests {
         let host = Host { pid: 1, net_namespace: "net:[1]".into(), root: None };
         assert!(disk_device(&host).ends_with("skipped \"the host's / is on no block device\"\n"));
         assert!(disk_mount(&host).contains("skipped"));
+    }
+
+    #[test]
+    fn a_device_the_host_cannot_read_is_skipped_for_reading_only() {
+        use super::super::host::RootDevice;
+        let why = Some("reading /dev/block/254:0 on the host: EPERM".to_string());
+        let (fstype, major, minor) = ("ext4".to_string(), 254, 0);
+        let root = RootDevice { major, minor, fstype, read_only: false, host_cannot_read: why };
+        let host = Host { pid: 1, net_namespace: "net:[1]".into(), root: Some(root) };
+        assert!(disk_device(&host).contains("verdict='skipped even the host'\\''s root cannot"));
+        assert!(disk_mount(&host).contains("mount -t $fstype"));
     }
 
     #[test]
