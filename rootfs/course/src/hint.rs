@@ -224,7 +224,7 @@ mod tests {
         assert!(first.starts_with("m.rs:2: TODO(step 9): make a\n\nHint 1 of 3 (what must happen"));
         assert!(first.contains("  a must be\n") && first.contains("`cargo course hint 9`"));
         let last = render("m.rs:2", &next, hints, 3, 9);
-        assert!(last.contains("Hint 3 of 3 (the code):\n      a();\n"), "{last}");
+        assert!(last.contains("Hint 3 of 3 (the code):\n    a();\n"), "{last}");
         assert!(last.contains("delete its TODO comment"));
         let none = Next { todo: None, ..next };
         assert!(render("m.rs:2", &none, &[], 1, 9).contains("has no hints"));

@@ -11,7 +11,8 @@
 //!
 //! After its lines, a block may hold its hints (`cargo course hint N`, crate::hint):
 //! each `hint:` line starts the next level, and the lines after it, up to the next
-//! `hint:` or the next block, are part of it (code, as is, blank lines too).
+//! `hint:` or the next block, are part of it (indented by two, which is dropped;
+//! code as is, blank lines too).
 
 use std::fs;
 use std::path::Path;
@@ -112,7 +113,8 @@ fn read_line(todo: &mut Todo, line: &str, open: bool) -> bool {
     }
     if let Some(hint) = todo.hints.last_mut() {
         hint.push('\n');
-        hint.push_str(line);
+        // Indented by two in the file, to set them apart.
+        hint.push_str(line.strip_prefix("  ").unwrap_or(line));
         return false;
     }
     match (open, line.strip_prefix("through: ")) {
@@ -340,7 +342,7 @@ mod tests {
         let text = "before: b\n// TODO(step 2): x\nhint: why\nhint: which\nhint:\n    let a = 1;\n\n    f(a);\n\nbefore: c\n// TODO(step 2): y\n";
         let todos = todos(text);
         assert_eq!(todos[0].lines, ["// TODO(step 2): x"]);
-        assert_eq!(todos[0].hints, ["why", "which", "    let a = 1;\n\n    f(a);"]);
+        assert_eq!(todos[0].hints, ["why", "which", "  let a = 1;\n\n  f(a);"]);
         assert_eq!(todos[0].key().as_deref(), Some("TODO(step 2): x"));
         assert!(todos[1].hints.is_empty());
         let (starter, _) = put_in("b\nc\n", &todos, Base::Course);
