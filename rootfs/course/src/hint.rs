@@ -150,7 +150,10 @@ fn render(place: &str, next: &Next, hints: &[String], level: usize, number: u8) 
     let title = what.get(level - 1).unwrap_or(&"more");
     out += &format!("Hint {level} of {} ({title}):\n", hints.len());
     for line in hint.lines() {
-        out += &format!("  {line}\n");
+        out += &match line.is_empty() {
+            true => "\n".to_string(),
+            false => format!("  {line}\n"),
+        };
     }
     out += "\n";
     out += &match level < hints.len() {
