@@ -128,7 +128,10 @@ fn can_run_a_container(scratch: &Scratch, bin: &Path) -> Result<(), String> {
         Some(0) => Ok(()),
         status => {
             let how = status.map_or("did not end in time".into(), |code| format!("exited {code}"));
-            let said = ended.stderr.trim();
+            let said = match ended.stderr.trim() {
+                "" => "it printed nothing on stderr".to_string(),
+                said => said.to_string(),
+            };
             Err(format!(
                 "`{} run /bin/true` {how}, so no escape can be tried: {said}",
                 bin.display()
@@ -160,6 +163,13 @@ fn try_escape(escape: &Escape, scratch: &Scratch, bin: &Path, host: &Host) -> Ve
         }
     };
     match scratch.run(bin, &argv) {
+        Ok(ended) if ended.status == Some(127) && matches!(escape.inside, Inside::Probe(_)) => {
+            Verdict::Skipped(format!(
+                "the probe is not in the container's / (127): does {} chroot into \
+                 CONTAINER_ROOTFS?",
+                bin.display()
+            ))
+        }
         Ok(ended) => ended.verdict(),
         Err(why) => Verdict::Skipped(why),
     }
