@@ -1,26 +1,24 @@
 #!/usr/bin/env bash
 # How long the course's containers take to start, next to unshare(1) and runc, and how
-# long the course takes to build and test, measured on this machine. It only measures:
-# what it measured goes into book/src/appendix/performance/ as Markdown tables and a
-# plot, which the hand-written page book/src/appendix/performance.md includes.
+# long the course takes to build and test, on this machine. It only measures: the
+# results go to book/src/appendix/performance/ (Markdown tables and a plot), which the
+# hand-written book/src/appendix/performance.md includes.
 #
 #   sudo bash .ci/bench.sh     # Linux, as root; about 10 minutes on 2 busy cores
 #
-# It installs what it lacks with apt-get (hyperfine, jq, gnuplot-nox, runc, time),
-# builds everything in a fresh target directory under /tmp (removed at the end; the
-# workspace's own target/ is left alone, but step07-cgroups/src/main.rs is touched for
-# the rebuild timing), and exits non-zero only when a measurement cannot be made.
-#
-# Knobs (environment): BENCH_ROUNDS (default 8) rounds, each timing every command
-# BENCH_RUNS (default 10) times one at a time and twice as often back to back.
+# It installs what it lacks (hyperfine, jq, gnuplot-nox, runc, time), builds in a fresh
+# target directory under /tmp (removed at the end; it touches step07-cgroups/src/main.rs
+# for the rebuild timing), and fails only when a measurement cannot be made.
+# BENCH_ROUNDS (default 8) rounds each time every command BENCH_RUNS (default 10) times
+# one at a time and twice as often back to back.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export LC_ALL=C DEBIAN_FRONTEND=noninteractive
 
 ROUNDS=${BENCH_ROUNDS:-8}
 RUNS=${BENCH_RUNS:-10}
-# Pause before each one-at-a-time run. Back to back, one container's cgroup work makes
-# the next one's cheaper (the page explains why); a person starts one at a time.
+# Before each one-at-a-time run: back to back, one container's cgroup work makes the
+# next one's cheaper (the page says why); a person starts one at a time.
 PAUSE=0.05
 OUT=book/src/appendix/performance
 STEPS=(step05-chroot-proc step06-mount-ns step07-cgroups)
@@ -31,11 +29,7 @@ LOG=$WORK/log
 RUNC_ID=bench-$$
 
 say() { printf '\n== %s\n' "$*"; }
-fail() {
-    echo "bench: $*; the log is in /tmp/bench.log" >&2
-    exit 1
-}
-
+fail() { echo "bench: $*; the log is in /tmp/bench.log" >&2; exit 1; }
 cleanup() {
     runc delete --force "$RUNC_ID" >/dev/null 2>&1 || true
     if [ -s "$LOG" ]; then cp "$LOG" /tmp/bench.log; fi
@@ -43,10 +37,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# --- preparations ------------------------------------------------------------------
-
-# hyperfine times every command and exports JSON, jq reads it, gnuplot draws the plot,
-# GNU time reads peak memory, unshare(1) is the baseline, runc the production runtime.
+# hyperfine times the commands (JSON), jq reads it, gnuplot draws, GNU time reads peak
+# memory, unshare(1) is the baseline, runc the production runtime.
 install_packages() {
     local wanted=(hyperfine:hyperfine jq:jq gnuplot:gnuplot-nox /usr/bin/time:time
         unshare:util-linux runc:runc) missing=() pair
@@ -55,8 +47,7 @@ install_packages() {
     done
     [ ${#missing[@]} -eq 0 ] && return
     say "installing ${missing[*]}"
-    apt-get update -qq >>"$LOG" 2>&1 || true
-    apt-get install -y -qq -o DPkg::Lock::Timeout=600 "${missing[@]}" >>"$LOG" 2>&1 ||
+    { apt-get update -qq; apt-get install -y -qq -o DPkg::Lock::Timeout=600 "${missing[@]}"; } >>"$LOG" 2>&1 ||
         echo "could not install all of ${missing[*]}"
     for pair in "${wanted[@]}"; do
         [ "${pair%%:*}" = runc ] || command -v "${pair%%:*}" >/dev/null ||
@@ -64,26 +55,22 @@ install_packages() {
     done
 }
 
-# timing NAME HYPERFINE-OPTIONS... COMMAND: time COMMAND (no shell), results in NAME.json.
+# timing NAME HYPERFINE-OPTIONS... COMMAND: time COMMAND (no shell) into NAME.json.
 timing() {
-    local name=$1
-    shift
+    local name=$1 && shift
     echo "+ hyperfine $*" >>"$LOG"
     hyperfine -N --style basic --export-json "$WORK/$name.json" "$@" >>"$LOG" 2>&1
 }
-
-# --- building and testing ----------------------------------------------------------
 
 measure_builds() {
     say "building and testing, in the fresh target directory $CARGO_TARGET_DIR"
     cargo fetch --quiet # downloads are not part of the build time
     timing cold --runs 1 --prepare "rm -rf $CARGO_TARGET_DIR" "cargo build --workspace" ||
         fail "cargo build --workspace failed"
-    # Only the file's time changes: cargo runs rustc on step 7 again, and its
-    # incremental cache finds little to redo (a one-line edit takes about as long).
+    # rustc runs on step 7 again and its cache finds little to redo (as for a one-line edit).
     timing rebuild --runs 3 --prepare "touch step07-cgroups/src/main.rs" \
         "cargo build --workspace" || fail "cargo build --workspace failed"
-    # The tests and the root filesystem are built first: only running the tests is timed.
+    # The tests and the root filesystem are built first: only the tests' run is timed.
     cargo test --workspace --no-run --quiet >>"$LOG" 2>&1 || fail "the tests do not build"
     "$CARGO_TARGET_DIR/debug/rootfs" --path >/dev/null || fail "no root filesystem"
     # A failing test is still timed, and the page says it failed.
@@ -91,14 +78,12 @@ measure_builds() {
         fail "cargo test could not be run"
     say "release builds of steps 5 to 7, and step 6 linked statically"
     cargo build --quiet --release "${STEPS[@]/#/-p}" >>"$LOG" 2>&1 || fail "release build failed"
-    # crt-static links glibc in: no dynamic loader at exec. It needs an explicit
-    # --target, so that proc-macros (clap's derive) are still built as dynamic libraries.
+    # crt-static links glibc in (no loader at exec); an explicit --target keeps
+    # proc-macros (clap's derive) dynamic libraries.
     RUSTFLAGS="-C target-feature=+crt-static" \
         cargo build --quiet --release --target "$HOST" -p step06-mount-ns >>"$LOG" 2>&1 ||
         fail "static build failed"
 }
-
-# --- container start ---------------------------------------------------------------
 
 # The commands timed, as hyperfine's --command-name NAME COMMAND pairs.
 COMMANDS=()
@@ -107,11 +92,10 @@ add() { COMMANDS+=(--command-name "$1" "$2"); }
 define_commands() {
     local release=$CARGO_TARGET_DIR/release debug=$CARGO_TARGET_DIR/debug
     local static=$CARGO_TARGET_DIR/$HOST/release
-    # unshare(1) forks once and its child execs /bin/true: the kernel's work, nearly
-    # alone. It mounts proc only in a new mount namespace, so step 5's baseline (no
-    # mount namespace) makes the same namespaces and chroot, without proc.
+    # unshare(1) forks, its child execs /bin/true: the kernel's work nearly alone; as
+    # step 5 without proc (it mounts proc only in a new mount namespace); as steps 6
+    # and 7 with all mounts private (its default), as they do.
     add unshare-5 "unshare --uts --pid --fork --root=$ROOTFS /bin/true"
-    # Steps 6 and 7: unshare(1) also makes all mounts private (its default), as they do.
     add unshare-6 "unshare --uts --pid --mount --fork --root=$ROOTFS --mount-proc /bin/true"
     add step05 "$release/step05-chroot-proc run /bin/true"
     add step06 "$release/step06-mount-ns run /bin/true"
@@ -125,9 +109,8 @@ define_commands() {
     add start-step06-static "$static/step06-mount-ns --help"
 }
 
-# runc's bundle: `runc spec`'s defaults (PID, network, IPC, UTS and mount namespaces;
-# /proc, /dev, /sys...), plus a pids limit, no terminal, /bin/true. runc creates mount
-# points in its root, so it gets a copy of the busybox tree, not the tree itself.
+# runc's bundle: `runc spec`'s defaults (PID, network, IPC, UTS, mount namespaces; /proc,
+# /dev, /sys...), a pids limit, /bin/true, a copy of the busybox tree (runc writes in it).
 RUNC_BUNDLE=
 prepare_runc() {
     command -v runc >/dev/null || { echo "runc is not installed: no runc row"; return; }
@@ -139,21 +122,17 @@ prepare_runc() {
         | .process.args = ["/bin/true"] | .linux.resources.pids = {limit: 20}' \
         "$bundle/config.json" >"$bundle/config.new"
     mv "$bundle/config.new" "$bundle/config.json"
-    if runc run --bundle "$bundle" "$RUNC_ID" >>"$LOG" 2>&1; then
-        RUNC_BUNDLE=$bundle
-    else
+    runc run --bundle "$bundle" "$RUNC_ID" >>"$LOG" 2>&1 && RUNC_BUNDLE=$bundle ||
         echo "runc cannot run a container here (see /tmp/bench.log): no runc row"
-    fi
 }
 
-# Many short rounds alternate the commands, so that a slow spell of a busy machine
-# spreads over all of them; the samples of all rounds are pooled.
+# Short rounds alternate the commands (a busy machine's slow spell spreads over all of
+# them); the samples of all rounds are pooled.
 measure_starts() {
     say "container starts: $ROUNDS rounds"
     local round attempt
     for round in $(seq "$ROUNDS"); do
-        # A machine busy with other work fails a run now and then: a round that fails
-        # is tried once more; a second failure is a measurement that cannot be made.
+        # A busy machine fails a run now and then: a failed round is tried once more.
         for attempt in 1 2; do
             timing "apart-$round" --warmup 2 --runs "$RUNS" --prepare "sleep $PAUSE" "${COMMANDS[@]}" &&
                 timing "tight-$round" --warmup 2 --runs $((2 * RUNS)) "${COMMANDS[@]}" && break
@@ -168,8 +147,7 @@ measure_starts() {
         --slurpfile tight <(cat "$WORK"/tight-*.json) >"$WORK/starts.json"
 }
 
-# jq helpers: the median of numbers; seconds as milliseconds to one decimal (as text);
-# hyperfine's exports pooled into {command: median ms of all its samples}.
+# jq: the median; seconds as ms to one decimal (text); exports pooled into {command: ms}.
 JQ_DEFS='
 def median: sort | if length % 2 == 1 then .[length / 2 | floor]
                    else (.[length / 2 - 1] + .[length / 2]) / 2 end;
@@ -183,27 +161,19 @@ def pooled: [.[].results[]] | group_by(.command)
 # start apart|tight NAME: a command's median, in ms ("-" if it was not measured).
 start() { jq -r --arg name "$2" ".$1[\$name] // \"-\"" "$WORK/starts.json"; }
 
-# --- memory --------------------------------------------------------------------------
-
-# peak_memory BINARY: the most memory (peak RSS, in MiB) any one process held while
-# BINARY started a container: GNU time reports the largest of `run` and the children
-# it waited for (`child`, and through it the command).
+# peak_memory BINARY: the peak RSS (MiB) of any one process while BINARY started a
+# container (GNU time: the largest of `run` and the children it waited for).
 peak_memory() {
     /usr/bin/time -f %M -o "$WORK/rss" "$1" run /bin/true >>"$LOG" 2>&1 ||
         fail "$1 run /bin/true failed"
     jq -n "$JQ_DEFS"' $kib / 1024 | one_decimal' --argjson kib "$(cat "$WORK/rss")" -r
 }
 
-# --- the fragments the page includes ----------------------------------------------------
-
-# The container starts, as a table and as the data of the plot.
+# The fragments the page includes. The container starts: a table, and the plot's data.
 write_start_times() {
-    local rows=("unshare-5|unshare(1), as step 5"
-        "step05|step 5 (chroot, /proc)"
-        "unshare-6|unshare(1), as steps 6 and 7"
-        "step06|step 6 (mount namespace)"
-        "step07|step 7 (pids cgroup)"
-        "runc|runc run (pids limit)") row name label
+    local rows=("unshare-5|unshare(1), as step 5" "step05|step 5 (chroot, /proc)"
+        "unshare-6|unshare(1), as steps 6 and 7" "step06|step 6 (mount namespace)"
+        "step07|step 7 (pids cgroup)" "runc|runc run (pids limit)") row name label
     {
         echo "| starting \`/bin/true\` in a container | one at a time | back to back |"
         echo "|---|---:|---:|"
@@ -222,16 +192,14 @@ write_start_times() {
 }
 
 write_program_starts() {
-    {
-        echo "| what starts | median |"
-        echo "|---|---:|"
-        echo "| busybox \`true\`, alone (a small static program) | $(start apart start-true) ms |"
-        echo "| step 6 doing nothing (\`--help\`), release build | $(start apart start-step06) ms |"
-        echo "| step 6 doing nothing, linked statically | $(start apart start-step06-static) ms |"
-        echo "| a step 6 container, debug build (what \`cargo run\` builds) | $(start apart step06-debug) ms |"
-        echo "| a step 6 container, release build | $(start apart step06) ms |"
-        echo "| a step 6 container, release build linked statically | $(start apart step06-static) ms |"
-    } >"$OUT/program-starts.md"
+    printf '%s\n' "| what starts | median |" "|---|---:|" \
+        "| busybox \`true\`, alone (a small static program) | $(start apart start-true) ms |" \
+        "| step 6 doing nothing (\`--help\`), release build | $(start apart start-step06) ms |" \
+        "| step 6 doing nothing, linked statically | $(start apart start-step06-static) ms |" \
+        "| a step 6 container, debug build (what \`cargo run\` builds) | $(start apart step06-debug) ms |" \
+        "| a step 6 container, release build | $(start apart step06) ms |" \
+        "| a step 6 container, release build linked statically | $(start apart step06-static) ms |" \
+        >"$OUT/program-starts.md"
 }
 
 # seconds NAME: the median of NAME.json's runs, in seconds to one decimal.
@@ -241,25 +209,18 @@ write_build_and_test() {
     local tests_failed
     tests_failed=$(jq -r 'if any(.results[0].exit_codes[]; . != 0) then " (some tests failed)"
         else "" end' "$WORK/tests.json")
-    {
-        echo "| what | this run |"
-        echo "|---|---:|"
-        echo "| \`cargo build --workspace\` from nothing (crates already downloaded) | $(seconds cold) s |"
-        echo "| \`cargo build --workspace\` after touching step 7's \`main.rs\` | $(seconds rebuild) s |"
-        echo "| \`cargo test --workspace\`, everything built$tests_failed | $(seconds tests) s |"
-        echo "| peak memory of one process starting a step 7 container, release build | $RSS_RELEASE MiB |"
-        echo "| the same, debug build | $RSS_DEBUG MiB |"
-    } >"$OUT/build-and-test.md"
+    printf '%s\n' "| what | this run |" "|---|---:|" \
+        "| \`cargo build --workspace\` from nothing (crates already downloaded) | $(seconds cold) s |" \
+        "| \`cargo build --workspace\` after touching step 7's \`main.rs\` | $(seconds rebuild) s |" \
+        "| \`cargo test --workspace\`, everything built$tests_failed | $(seconds tests) s |" \
+        "| peak memory of one process starting a step 7 container, release build | $RSS_RELEASE MiB |" \
+        "| the same, debug build | $RSS_DEBUG MiB |" >"$OUT/build-and-test.md"
 }
 
 cgroup_layout() {
-    if [ -f /sys/fs/cgroup/cgroup.controllers ]; then
-        echo "cgroup v2"
-    elif [ -d /sys/fs/cgroup/unified ]; then
-        echo "cgroups hybrid (the pids controller on cgroup v1)"
-    else
-        echo "cgroup v1"
-    fi
+    if [ -f /sys/fs/cgroup/cgroup.controllers ]; then echo "cgroup v2"
+    elif [ -d /sys/fs/cgroup/unified ]; then echo "cgroups hybrid (the pids controller on cgroup v1)"
+    else echo "cgroup v1"; fi
 }
 
 write_machine() {
@@ -281,19 +242,11 @@ write_machine() {
 # Two bars per command, one at a time and back to back, drawn by gnuplot.
 write_plot() {
     gnuplot >>"$LOG" 2>&1 <<EOF || fail "gnuplot could not draw the plot"
-set terminal svg size 760,330 font "sans,13" background "white"
-set output "$OUT/start-times.svg"
+set terminal svg size 760,330 font "sans,13" background "white"; set output "$OUT/start-times.svg"
 set title "Starting /bin/true in a container: median milliseconds"
-set yrange [:] reverse
-set offsets 0, graph 0.1, 0.6, 0.6
-set xrange [0:*]
-set xtics out nomirror
-set ytics nomirror scale 0
-set grid xtics
-set border 3
-set key top right
-set style fill solid 1.0 noborder
-set lmargin 30
+set yrange [:] reverse; set offsets 0, graph 0.1, 0.6, 0.6; set xrange [0:*]; set lmargin 30
+set xtics out nomirror; set ytics nomirror scale 0; set grid xtics; set border 3
+set key top right; set style fill solid 1.0 noborder
 plot "$WORK/plot.dat" using (\$2/2):(\$0-0.2):(\$2/2):(0.18):ytic(1) with boxxyerror \
         lc rgb "#2b6cb0" title "one at a time", \
      "" using (\$3/2):(\$0+0.2):(\$3/2):(0.18) with boxxyerror lc rgb "#9ec5e8" title "back to back", \
@@ -301,8 +254,6 @@ plot "$WORK/plot.dat" using (\$2/2):(\$0-0.2):(\$2/2):(0.18):ytic(1) with boxxye
      "" using 3:(\$0+0.2):(sprintf(" %.1f", \$3)) with labels left font ",11" notitle
 EOF
 }
-
-# --- main ------------------------------------------------------------------------------
 
 [ "$(uname -s)" = Linux ] || fail "Linux only"
 [ "$(id -u)" -eq 0 ] || fail "run as root: containers need it"
@@ -318,11 +269,7 @@ say "memory"
 RSS_RELEASE=$(peak_memory "$CARGO_TARGET_DIR/release/step07-cgroups")
 RSS_DEBUG=$(peak_memory "$CARGO_TARGET_DIR/debug/step07-cgroups")
 mkdir -p "$OUT"
-write_start_times
-write_program_starts
-write_build_and_test
-write_machine
-write_plot
+write_start_times; write_program_starts; write_build_and_test; write_machine; write_plot
 say "wrote $OUT/: $(cd "$OUT" && echo *)"
 cat "$OUT/start-times.md" "$OUT/program-starts.md" "$OUT/build-and-test.md"
 echo "took $((SECONDS / 60)) min $((SECONDS % 60)) s; the log is in /tmp/bench.log"
