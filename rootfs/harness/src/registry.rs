@@ -32,7 +32,8 @@ pub static CHECKS: &[Check] = &[
         step: 1,
         feature: true,
         name: "the_command_is_wired_to_stdin_stdout_and_stderr",
-        about: "the command reads the container's stdin and writes to its stdout and stderr",
+        about: "the command reads the container's stdin and writes to its stdout and stderr as \
+                it runs; the program's own messages go to stderr",
         run: |step| step.assert_stdio_wired(),
     },
     Check {
@@ -47,7 +48,7 @@ pub static CHECKS: &[Check] = &[
         step: 1,
         feature: true,
         name: "arguments_pass_through_untouched",
-        about: "the command's arguments arrive as given",
+        about: "the command's arguments arrive as given, after CMD as its argv[0]",
         run: |step| step.assert_arguments_pass_through(),
     },
     Check {
@@ -68,7 +69,8 @@ pub static CHECKS: &[Check] = &[
         step: 3,
         feature: true,
         name: "hostname_is_container_from_the_start",
-        about: "the hostname is `container` when the command starts",
+        about: "the hostname is `container` when the command starts, however `run` was \
+                started (argv[0] a bare name too)",
         run: |step| step.assert_hostname_is_container(),
     },
     Check {

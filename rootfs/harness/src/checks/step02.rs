@@ -4,6 +4,7 @@ use crate::StepProgram;
 use crate::kernel::namespaces::{compare_namespaces, host_namespace_link, print_namespaces};
 use crate::report::{claim, namespace_hint};
 use crate::running::Output;
+use crate::workspace::step_number;
 
 /// Step 2 on: a UTS namespace.
 impl StepProgram {
@@ -31,15 +32,58 @@ impl StepProgram {
 
     /// The container has a namespace of its own of each of these kinds.
     pub fn assert_namespaces_new(&self, kinds: &[&str]) {
-        let table = self.namespaces();
+        let (out, table) = self.namespaces_with(&[]);
+        // It ran, but printed no namespace at all: not the command it was given.
+        let none = table.lines().all(|line| line.ends_with(": not printed"));
+        claim("the container runs the command it is given")
+            .expected("the namespace links the script prints (`sh -c 'for n in …; do readlink …'`)")
+            .program(&out)
+            .hint(
+                "the command ran (exit code 0) but printed none of its script's lines: it did not \
+                 run as given (`busybox sh -c SCRIPT`). Pass its arguments on: \
+                 Command::new(&argv[0]).args(&argv[1..]) (from step 3 on, through the child too)",
+            )
+            .holds(!(none && out.code == 0));
         for kind in kinds {
             claim(format!("the container's {kind} namespace is not the host's"))
                 .expected(format!("/proc/self/ns/{kind} inside differs from the host's"))
                 .shown(format!(
                     "for each namespace, the container's compared with the host's:\n{table}"
                 ))
-                .hint(namespace_hint(kind))
+                .hint(self.namespace_hint_from(kind, &table))
                 .holds(table.contains(&format!("{kind}: new\n")));
+        }
+    }
+
+    /// The hint for a container without a `kind` namespace of its own, given the
+    /// table of its namespaces: a new one of a kind this step does not ask for
+    /// means a flag of the wrong kind.
+    fn namespace_hint_from(&self, kind: &str, table: &str) -> String {
+        let hint = namespace_hint(kind);
+        let step = step_number(&self.package);
+        let asked = |other: &str| match other {
+            "uts" => step >= 2,
+            "pid" => step >= 4,
+            "mnt" => step >= 6,
+            _ => false,
+        };
+        let unasked: Vec<&str> = table
+            .lines()
+            .filter_map(|line| line.strip_suffix(": new"))
+            .filter(|other| *other != kind && !asked(other))
+            .collect();
+        match unasked.as_slice() {
+            [] => format!(
+                "{hint}; unshare moves only the thread that calls it, so call it in the thread \
+                 that then starts the command"
+            ),
+            others => format!(
+                "{hint}. The container has a new {} namespace instead: that is {}, a flag of \
+                 another kind; the one for this namespace is {}",
+                others.join(", "),
+                others.iter().map(|other| clone_flag(other)).collect::<Vec<_>>().join(", "),
+                clone_flag(kind)
+            ),
         }
     }
 
@@ -71,5 +115,19 @@ impl StepProgram {
                  namespace of its own?",
             )
             .holds(out.code == 0 && out.stdout == "changed-inside\n");
+    }
+}
+
+/// The clone flag that makes a namespace of this kind.
+fn clone_flag(kind: &str) -> &'static str {
+    match kind {
+        "cgroup" => "CLONE_NEWCGROUP",
+        "ipc" => "CLONE_NEWIPC",
+        "mnt" => "CLONE_NEWNS",
+        "net" => "CLONE_NEWNET",
+        "pid" => "CLONE_NEWPID",
+        "user" => "CLONE_NEWUSER",
+        "uts" => "CLONE_NEWUTS",
+        _ => "its CLONE_NEW… flag",
     }
 }
