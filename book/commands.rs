@@ -439,7 +439,8 @@ fn run(over: Over, script: &str, shims: &Path) -> (String, bool) {
     // What the block left running (in its process group) goes, so the pipe closes.
     let grace = if in_time { Duration::from_secs(5) } else { Duration::ZERO };
     let out = receive.recv_timeout(grace).ok();
-    let _ = Command::new("kill").args(["-KILL", "--", &format!("-{}", child.id())]).status();
+    let group = format!("-{}", child.id());
+    let _ = Command::new("kill").args(["-KILL", "--", &group]).stderr(Stdio::null()).status();
     let _ = child.wait();
     let out = out.or_else(|| receive.recv_timeout(Duration::from_secs(5)).ok());
     (out.unwrap_or_default(), in_time)
