@@ -231,15 +231,15 @@ fn program_end(record: &Record) -> Option<&ProgramEnd> {
     record.failure.as_ref()?.program.as_ref()
 }
 
-/// The cause a verdict names: the program's own words when it could not make the
-/// container (exit code 125) or the hint sends the learner to its stderr, else the
-/// check's hint.
+/// The cause a verdict names: the program's own words when it failed itself (exit
+/// code 125: it could not make the container, or clean up after it) or the hint
+/// sends the learner to its stderr, else the check's hint.
 fn cause(record: &Record) -> String {
     let hint = record.failure.as_ref().map_or("", |f| f.hint.as_str());
     let said = program_end(record).and_then(|end| Some((end.code, telling_line(&end.stderr)?)));
     match said {
         Some((125, line)) => {
-            format!(": your program could not make the container (exit code 125); it said: {line}")
+            format!(": your program failed (exit code 125); it said: {line}")
         }
         Some((code, line)) if hint.contains("stderr") => {
             format!(": the container ended early (exit code {code}); your program said: {line}")
@@ -359,8 +359,7 @@ mod tests {
         assert_eq!(
             line,
             "step05-chroot-proc: FAIL (2 of 2 checks) — first: feature_x failed: your program \
-             could not make the container (exit code 125); it said: run: mount(proc on /porc): \
-             No such file or directory"
+             failed (exit code 125); it said: run: mount(proc on /porc): No such file or directory"
         );
     }
 

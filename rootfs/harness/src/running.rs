@@ -15,7 +15,9 @@ use nix::unistd::Pid;
 
 use crate::fixtures::rootfs;
 use crate::kernel::cgroups::{pids_cgroup_of, pids_max};
-use crate::kernel::hostname::{host_hostname, restore_host_hostname};
+use crate::kernel::hostname::{
+    host_hostname, renames_since, renames_so_far, restore_host_hostname,
+};
 use crate::kernel::mounts::detach_mounts_below;
 use crate::kernel::processes::{descendants, nspid, stat};
 use crate::report::{claim, ended_early, indented, namespace_hint};
@@ -63,6 +65,8 @@ pub struct Running {
     /// The host path of busybox, when the command is it and the step's containers
     /// still see the host's files (steps 1 to 4): not finding it means a chroot.
     pub(crate) host_busybox: Option<String>,
+    /// How many renames of the host had been repaired when it started.
+    renames_at_start: usize,
 }
 
 enum Line {
@@ -96,6 +100,7 @@ struct TimedOut;
 impl Running {
     pub(crate) fn spawn(mut command: Command) -> Running {
         let what = format!("{command:?}");
+        let renames_at_start = renames_so_far();
         // A process group of its own, so that a timeout can kill everything it started.
         command.process_group(0);
         with_default_signals(&mut command);
@@ -120,6 +125,7 @@ impl Running {
             deadline,
             what,
             host_busybox: None,
+            renames_at_start,
         }
     }
 
@@ -333,10 +339,16 @@ impl Running {
         });
         // Its output ends when every process that holds it has ended too.
         while self.next_line().is_some() {}
-        if let Some(renamed) = restore_host_hostname() {
+        // A rename this container made may have been repaired by another one that
+        // ended first: every rename since this one started counts.
+        let renamed = renames_since(self.renames_at_start);
+        if !renamed.is_empty() {
             claim("the host's hostname is left alone")
                 .expected(host_hostname())
-                .shown(format!("the host was renamed `{renamed}` (the test renamed it back)"))
+                .shown(format!(
+                    "the host was renamed {} while this container ran (the test renamed it back)",
+                    renamed.iter().map(|name| format!("`{name}`")).collect::<Vec<_>>().join(", ")
+                ))
                 .hint(
                     "your program renamed the host: sethostname ran in the host's UTS namespace. \
                      Unshare CLONE_NEWUTS before the child sets the hostname",
