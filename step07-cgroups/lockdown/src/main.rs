@@ -1,0 +1,447 @@
+//! Step 7, locked down: the same container, with the ways out of it closed.
+//!
+//! `lockdown run [--pids-max N] [--rootfs DIR] CMD [ARGS]...` keeps step 7's contract
+//! (UTS, PID and mount namespaces, a fresh /proc, a pids cgroup) and adds, one part
+//! each, what `cargo course escape` finds missing in step 7: `pivot_root` instead
+//! of chroot. Each part says which escapes it stops.
+//!
+//! For measuring, `LOCKDOWN_WITHOUT=FEATURE,...` (or the hidden `--without`) turns
+//! parts off: then the escapes they stop come back.
+
+use std::ffi::{OsStr, OsString};
+use std::fmt::Display;
+use std::io::Read;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitCode};
+use std::{fs, io};
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use nix::errno::Errno;
+use nix::mount::{MntFlags, MsFlags, mount, umount2};
+use nix::sched::{CloneFlags, unshare};
+use nix::sys::prctl::set_pdeathsig;
+use nix::sys::signal::{SIGKILL, SigSet, Signal, kill};
+use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
+use nix::unistd::{Pid, chdir, chroot, geteuid, getpid, getppid, pivot_root, sethostname};
+
+// ANCHOR: cli
+#[derive(Parser)]
+#[command(about = "Step 7 locked down: its container, with the ways out closed")]
+struct Cli {
+    #[command(subcommand)]
+    action: Action,
+}
+
+#[derive(Subcommand)]
+enum Action {
+    /// Run CMD with ARGS in a container, wired to this terminal
+    Run(Target),
+    /// Inside the container: finish setting it up, then run CMD (started by `run`)
+    #[command(hide = true)]
+    Child(Target),
+}
+
+/// The command to run, exactly as typed after `run`.
+#[derive(Args)]
+struct Target {
+    /// Root filesystem of the container [default: the course's busybox tree]
+    #[arg(long, value_name = "DIR", env = "CONTAINER_ROOTFS")]
+    rootfs: Option<PathBuf>,
+    /// How many processes the container may have at once
+    #[arg(long, value_name = "N", default_value_t = 20,
+          value_parser = clap::value_parser!(u32).range(1..=4_194_304))]
+    pids_max: u32,
+    /// The cgroup to join (given by `run` to `child`)
+    #[arg(long, hide = true)]
+    cgroup: Option<PathBuf>,
+    /// Parts of the lock-down to leave out, to measure what each one stops
+    #[arg(long, hide = true, env = "LOCKDOWN_WITHOUT", value_delimiter = ',')]
+    without: Vec<Feature>,
+    /// The program to run, then its arguments, passed on untouched (hyphens included)
+    #[arg(value_name = "CMD", required = true, trailing_var_arg = true)]
+    argv: Vec<OsString>,
+}
+// ANCHOR_END: cli
+
+/// The parts of the lock-down, each of which `--without` can leave out.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Feature {
+    PivotRoot,
+}
+
+impl Target {
+    fn with(&self, feature: Feature) -> bool {
+        !self.without.contains(&feature)
+    }
+}
+
+/// Why the container did not run, and the exit code that says who failed.
+struct Failure {
+    code: u8,
+    message: String,
+}
+
+// ANCHOR: main
+fn main() -> ExitCode {
+    let outcome = match Cli::parse().action {
+        Action::Run(target) => run(&target),
+        Action::Child(target) => child(&target),
+    };
+    match outcome {
+        Ok(code) => ExitCode::from(code),
+        Err(failure) => {
+            eprintln!("{}: {}", env!("CARGO_PKG_NAME"), failure.message);
+            ExitCode::from(failure.code)
+        }
+    }
+}
+// ANCHOR_END: main
+
+// ANCHOR: run
+/// Outside the container: make the namespaces, then start ourselves again inside them.
+fn run(target: &Target) -> Result<u8, Failure> {
+    // Before unshare: building the root filesystem starts processes, and the first
+    // process started after unshare(CLONE_NEWPID) would become the new PID 1.
+    let rootfs = rootfs_dir(target)?;
+    // unshare() moves this process into a new UTS namespace, a copy of the host's;
+    // the child we start next inherits it. Only root (CAP_SYS_ADMIN) may do this.
+    // A new PID namespace is different: it does not take in the caller, only the
+    // children it starts afterwards, and the first of them is its PID 1.
+    unshare(CloneFlags::CLONE_NEWUTS | CloneFlags::CLONE_NEWPID)
+        .map_err(|err| failed("unshare(CLONE_NEWUTS | CLONE_NEWPID)", err))?;
+    let signals = block_signals()?;
+    let cgroup = create_cgroup(target.pids_max)?;
+    // /proc/self/exe is the program this process runs: this very binary.
+    let mut reexec = Command::new("/proc/self/exe");
+    reexec.arg("child").arg("--rootfs").arg(&rootfs).arg("--cgroup").arg(&cgroup);
+    reexec.args(&target.argv);
+    let code = spawn_supervised(&mut reexec)
+        .map_err(|err| io_failed("re-execute /proc/self/exe", err))
+        .and_then(|child| supervise(Pid::from_raw(child.id() as i32), &signals));
+    remove_cgroup(&cgroup).and(code)
+}
+// ANCHOR_END: run
+
+// ANCHOR: child
+/// Inside the container, before the command starts: the moment to set it up.
+fn child(target: &Target) -> Result<u8, Failure> {
+    ensure_started_by_run()?;
+    if let Some(cgroup) = &target.cgroup {
+        join_cgroup(cgroup)?;
+    }
+    sethostname("container").map_err(|err| failed("sethostname(container)", err))?;
+    // The mount namespace is the child's alone, not shared with `run` as in step 7:
+    // pivot_root moves the root of every process of the namespace, `run`'s too.
+    unshare(CloneFlags::CLONE_NEWNS).map_err(|err| failed("unshare(CLONE_NEWNS)", err))?;
+    // The new mount namespace starts with copies of the host's mounts, and copies of
+    // shared mounts stay peers of the originals: a mount below them in here would
+    // appear on the host too. Make all of ours private before mounting anything.
+    mount(None::<&str>, "/", None::<&str>, MsFlags::MS_REC | MsFlags::MS_PRIVATE, None::<&str>)
+        .map_err(|err| failed("mount(/, MS_REC | MS_PRIVATE)", err))?;
+    enter_rootfs(&rootfs_dir(target)?, target)?;
+    let code = run_command(target);
+    // The mount namespace would drop this mount with its last process anyway; we
+    // unmount explicitly, lazily (DETACH), as orphans may still hold it open.
+    match umount2("/proc", MntFlags::MNT_DETACH) {
+        // EINVAL: /proc is no mount point any more, as the command unmounted it itself.
+        Err(err) if err != Errno::EINVAL => Err(failed("umount(/proc)", err)),
+        _ => code,
+    }
+}
+
+/// `run` starts us by re-executing its own program; started by hand from a shell,
+/// we would change the host itself. So our parent must run this same program, or
+/// be outside our PID namespace: as its PID 1, we see our parent as PID 0.
+fn ensure_started_by_run() -> Result<(), Failure> {
+    let exe = |pid: &str| fs::read_link(format!("/proc/{pid}/exe")).ok();
+    let parent = getppid().as_raw();
+    if parent == 0 || exe(&parent.to_string()) == exe("self") {
+        return Ok(());
+    }
+    let message = "`child` is started by `run`, not by hand: here it would change the host".into();
+    Err(Failure { code: 125, message })
+}
+// ANCHOR_END: child
+
+// ANCHOR: rootfs
+/// The root filesystem asked for, or the course's own, built on first use.
+fn rootfs_dir(target: &Target) -> Result<PathBuf, Failure> {
+    let Some(dir) = &target.rootfs else {
+        return rootfs::ensure().map_err(|err| Failure { code: 125, message: err.to_string() });
+    };
+    if !dir.join("proc").is_dir() {
+        let message = format!("--rootfs {}: not a root filesystem (no /proc in it)", dir.display());
+        return Err(Failure { code: 125, message });
+    }
+    Ok(dir.clone())
+}
+
+/// Make `rootfs` our `/`, and mount on its /proc a proc filesystem, which shows
+/// the processes of the PID namespace of whoever mounts it: ours.
+fn enter_rootfs(rootfs: &Path, target: &Target) -> Result<(), Failure> {
+    if target.with(Feature::PivotRoot) {
+        pivot_into(rootfs)?;
+    } else {
+        chroot(rootfs).map_err(|err| failed(format_args!("chroot({})", rootfs.display()), err))?;
+    }
+    chdir("/").map_err(|err| failed("chdir(/)", err))?;
+    mount(Some("proc"), "/proc", Some("proc"), MsFlags::empty(), None::<&str>)
+        .map_err(|err| failed("mount(proc, /proc)", err))
+}
+
+// Lock-down 1: pivot_root. Stops the `chroot` escape.
+// chroot(2) changes what `/` means for path lookups, nothing more: the host's tree
+// is still mounted in our namespace, and a process whose working directory is
+// outside its root (chroot again into a subdirectory while holding `/`) walks `..`
+// up into it. pivot_root(2) moves the whole mount namespace onto the new root, and
+// once the old root is unmounted there is no host tree left to walk to.
+/// Make `rootfs` the root mount of our mount namespace, and drop the host's.
+fn pivot_into(rootfs: &Path) -> Result<(), Failure> {
+    // pivot_root wants a mount point; a directory becomes one by a bind mount onto itself.
+    let bind = MsFlags::MS_BIND | MsFlags::MS_REC;
+    mount(Some(rootfs), rootfs, None::<&str>, bind, None::<&str>)
+        .map_err(|err| failed(format_args!("bind-mount {} on itself", rootfs.display()), err))?;
+    chdir(rootfs).map_err(|err| failed(format_args!("chdir({})", rootfs.display()), err))?;
+    // pivot_root(".", "."): the old root is stacked on top of the new one, at the
+    // same place, so it needs no directory of its own in the root filesystem (and
+    // leaves none to remove). Unmounting `.` then takes the old root off; DETACH,
+    // as the host's mounts below it are busy.
+    pivot_root(".", ".").map_err(|err| failed("pivot_root(., .)", err))?;
+    umount2(".", MntFlags::MNT_DETACH).map_err(|err| failed("umount the old root", err))
+}
+// ANCHOR_END: rootfs
+
+// ANCHOR: cgroup
+/// Find the pids controller: in a cgroup v1 hierarchy of its own (v1 and hybrid
+/// hosts), or in the unified cgroup v2 tree. Returns its mount point, and whether it is v2.
+fn pids_hierarchy() -> Result<(PathBuf, bool), Failure> {
+    let mountinfo = fs::read_to_string("/proc/self/mountinfo")
+        .map_err(|err| io_failed("read /proc/self/mountinfo", err))?;
+    for line in mountinfo.lines() {
+        // e.g. "35 24 0:30 / /sys/fs/cgroup/pids rw shared:12 - cgroup cgroup rw,pids"
+        let (mount, source) = line.split_once(" - ").unwrap_or_default();
+        let dir = PathBuf::from(mount.split(' ').nth(4).unwrap_or_default());
+        let mut source = source.split(' ');
+        let (fstype, options) = (source.next(), source.nth(1).unwrap_or_default());
+        if fstype == Some("cgroup") && options.split(',').any(|option| option == "pids") {
+            return Ok((dir, false));
+        }
+        let v2_controllers =
+            || fs::read_to_string(dir.join("cgroup.controllers")).unwrap_or_default();
+        if fstype == Some("cgroup2") && v2_controllers().split_whitespace().any(|c| c == "pids") {
+            return Ok((dir, true));
+        }
+    }
+    let message = "no cgroup hierarchy offers the pids controller (see /proc/cgroups)".into();
+    Err(Failure { code: 125, message })
+}
+
+/// Create this container's cgroup, limited to `pids_max` processes. It is named
+/// after our PID, so two containers never share one.
+fn create_cgroup(pids_max: u32) -> Result<PathBuf, Failure> {
+    let (hierarchy, v2) = pids_hierarchy()?;
+    remove_stale_cgroups(&hierarchy);
+    if v2 {
+        refuse_internal_processes(&hierarchy)?;
+        // In cgroup v2 a controller acts in a cgroup only if its parent hands it down.
+        write(&hierarchy.join("cgroup.subtree_control"), "+pids")?;
+    }
+    let cgroup = hierarchy.join(format!("container-{}", getpid()));
+    fs::create_dir(&cgroup)
+        .map_err(|err| io_failed(format_args!("mkdir {}", cgroup.display()), err))?;
+    write(&cgroup.join("pids.max"), &pids_max.to_string()).inspect_err(|_| {
+        let _ = fs::remove_dir(&cgroup);
+    })?;
+    Ok(cgroup)
+}
+
+/// cgroup v2's rule of "no internal processes": the cgroups below one that holds
+/// processes get no controller, unless it is the root. In a container, the tree we
+/// see is often rooted at the container's own cgroup, which holds its processes.
+/// (Writing +pids would even succeed, and joining our cgroup fail, EOPNOTSUPP.)
+fn refuse_internal_processes(hierarchy: &Path) -> Result<(), Failure> {
+    // The real root cgroup is the one without a cgroup.type file.
+    let is_root = !hierarchy.join("cgroup.type").exists();
+    let processes = fs::read_to_string(hierarchy.join("cgroup.procs")).unwrap_or_default();
+    if is_root || processes.trim().is_empty() {
+        return Ok(());
+    }
+    let h = hierarchy.display();
+    let message = format!(
+        "{h} holds processes and is not the root cgroup (are we in a container?): cgroup v2 \
+         then gives no controller to the cgroups below it; move the processes into a cgroup \
+         of their own first: mkdir -p {h}/init && xargs -rn1 < {h}/cgroup.procs > \
+         {h}/init/cgroup.procs"
+    );
+    Err(Failure { code: 125, message })
+}
+
+/// Remove the cgroups of containers whose `run` was killed before it could: their
+/// names hold a PID that no longer exists, or ours, which the kernel has given to us
+/// since (we have made no cgroup yet). (rmdir refuses a cgroup with a process.)
+fn remove_stale_cgroups(hierarchy: &Path) {
+    let stale = |pid| pid == getpid() || kill(pid, None) == Err(Errno::ESRCH);
+    for entry in fs::read_dir(hierarchy).into_iter().flatten().flatten() {
+        let name = entry.file_name();
+        let pid = name.to_str().and_then(|n| n.strip_prefix("container-")?.parse().ok());
+        if pid.map(Pid::from_raw).is_some_and(stale) {
+            let _ = fs::remove_dir(entry.path());
+        }
+    }
+}
+
+/// Move ourselves into the cgroup before starting anything: children are born in
+/// their parent's cgroup, so every process of the container will count.
+fn join_cgroup(cgroup: &Path) -> Result<(), Failure> {
+    // We are PID 1 here, and the kernel reads a PID written to cgroup.procs in the
+    // writer's PID namespace: "1" moves us, not the host's init.
+    write(&cgroup.join("cgroup.procs"), &getpid().to_string())
+}
+
+/// Remove the cgroup. The kernel refuses while a process is in it, so this is
+/// `run`'s job, once `child` has ended: when a PID namespace's PID 1 ends, the
+/// kernel kills and reaps all the rest of it before PID 1 is gone.
+fn remove_cgroup(cgroup: &Path) -> Result<(), Failure> {
+    fs::remove_dir(cgroup).map_err(|err| io_failed(format_args!("rmdir {}", cgroup.display()), err))
+}
+
+/// Cgroups are set up by writing to their files.
+fn write(file: &Path, value: &str) -> Result<(), Failure> {
+    fs::write(file, value)
+        .map_err(|err| io_failed(format_args!("write {value} to {}", file.display()), err))
+}
+// ANCHOR_END: cgroup
+
+// ANCHOR: run_command
+/// Start the command with our stdin, stdout and stderr, and wait for it to end.
+fn run_command(target: &Target) -> Result<u8, Failure> {
+    let signals = block_signals()?;
+    let command = spawn_supervised(Command::new(&target.argv[0]).args(&target.argv[1..]))
+        .map_err(|err| cannot_start(&target.argv[0], err))?;
+    supervise(Pid::from_raw(command.id() as i32), &signals)
+}
+// ANCHOR_END: run_command
+
+// ANCHOR: pid1
+/// Hold back the signals we pass on, so that they queue up for `supervise`: the
+/// kernel drops any signal that a namespace's PID 1 has no handler for. Do it
+/// before starting the command, so that none can slip through in between.
+fn block_signals() -> Result<SigSet, Failure> {
+    use Signal::*;
+    let signals: SigSet = [SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGCHLD].into_iter().collect();
+    signals.thread_block().map_err(|err| failed("sigprocmask", err))?;
+    Ok(signals)
+}
+
+/// Start `command` for `supervise`: with no signal blocked (a new process inherits
+/// its parent's mask), and killed if we die first, so a container does not outlive
+/// `run`. (If we die before the new process reaches its prctl, no signal comes.)
+fn spawn_supervised(command: &mut Command) -> io::Result<Child> {
+    let prepare = || {
+        SigSet::all().thread_unblock()?;
+        Ok(set_pdeathsig(SIGKILL)?)
+    };
+    // SAFETY: `prepare` runs in the new process between fork and exec, where only
+    // async-signal-safe calls are sound; sigprocmask and prctl are.
+    unsafe { command.pre_exec(prepare) };
+    command.spawn()
+}
+
+/// Wait for `main` to end, doing PID 1's duties meanwhile: pass signals on to it
+/// (`kill` from the host reaches PID 1 only), and reap every child that ends, as
+/// orphans become PID 1's children. (`run` waits the same way for `child`.)
+fn supervise(main: Pid, signals: &SigSet) -> Result<u8, Failure> {
+    loop {
+        if let Some(code) = reap_children(main)? {
+            return Ok(code);
+        }
+        match signals.wait().map_err(|err| failed("sigwait", err))? {
+            Signal::SIGCHLD => {} // reaped at the top of the loop
+            signal => {
+                let _ = kill(main, signal); // fails only if `main` has just ended
+            }
+        }
+    }
+}
+
+/// Reap every child that has ended; return `main`'s exit code if it is one of them:
+/// its own status, or 128+n when signal n killed it (Docker's convention).
+fn reap_children(main: Pid) -> Result<Option<u8>, Failure> {
+    let mut main_code = None;
+    loop {
+        match waitpid(None, Some(WaitPidFlag::WNOHANG)) {
+            Ok(WaitStatus::Exited(pid, code)) if pid == main => main_code = Some(code as u8),
+            Ok(WaitStatus::Signaled(pid, sig, _)) if pid == main => {
+                main_code = Some(128 + sig as u8)
+            }
+            Ok(WaitStatus::StillAlive) | Err(Errno::ECHILD) => return Ok(main_code),
+            Ok(_) => {} // an orphan, now reaped
+            Err(err) => return Err(failed("waitpid", err)),
+        }
+    }
+}
+// ANCHOR_END: pid1
+
+// ANCHOR: errors
+/// The runtime itself failed (exit code 125): say which call and why.
+fn failed(call: impl Display, err: Errno) -> Failure {
+    let hint = match err {
+        Errno::EPERM if !geteuid().is_root() => " — run as root (sudo)",
+        Errno::EPERM => {
+            " — refused although root: a security module (AppArmor, SELinux), a seccomp \
+             filter or a container without this capability"
+        }
+        _ => "",
+    };
+    let message = format!("{call}: {}{hint}", err.desc());
+    Failure { code: 125, message }
+}
+
+/// A file or process operation of the runtime failed (exit code 125).
+fn io_failed(what: impl Display, err: io::Error) -> Failure {
+    Failure { code: 125, message: format!("{what}: {err}") }
+}
+
+/// The command never started: 127 when it does not exist, 126 when it cannot be executed.
+fn cannot_start(command: &OsStr, err: io::Error) -> Failure {
+    let message = format!("cannot run {}: {err}", command.display());
+    if err.kind() != io::ErrorKind::NotFound {
+        return Failure { code: 126, message };
+    }
+    let Some(file) = find_in_path(command) else {
+        return Failure { code: 127, message };
+    };
+    // The kernel says ENOENT also when the file exists but what starts it does not.
+    // It exists, so we exit 126 (shells exit 127 here; runc, 1).
+    let why = missing_starter(&file);
+    Failure { code: 126, message: format!("{message} — yet it exists: {why}") }
+}
+
+/// The file `command` names, looked up in PATH as running it would, if it exists.
+fn find_in_path(command: &OsStr) -> Option<PathBuf> {
+    if command.as_encoded_bytes().contains(&b'/') {
+        return Some(PathBuf::from(command)).filter(|file| file.exists());
+    }
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path).map(|dir| dir.join(command)).find(|file| file.exists())
+}
+
+/// What the kernel starts to run `file`, and did not find: a script's interpreter,
+/// named on its first line after `#!`, or else a dynamically linked program's loader.
+fn missing_starter(file: &Path) -> String {
+    let mut head = Vec::new();
+    let _ = fs::File::open(file).and_then(|file| file.take(256).read_to_end(&mut head));
+    let Some(line) = head.strip_prefix(b"#!") else {
+        return "it is dynamically linked and its loader is missing from the root filesystem \
+                (use a statically linked program)"
+            .into();
+    };
+    // The first word, as the kernel reads it. Quoted: a script saved with Windows line
+    // ends names "/bin/sh\r".
+    let line = String::from_utf8_lossy(line);
+    let mut words = line.split('\n').next().unwrap_or_default().split([' ', '\t']);
+    let interpreter = words.find(|word| !word.is_empty()).unwrap_or_default();
+    format!("its interpreter {interpreter:?} is not found in the container")
+}
+// ANCHOR_END: errors
