@@ -3,7 +3,7 @@
 //! `lockdown run [--pids-max N] [--rootfs DIR] CMD [ARGS]...` keeps step 7's contract
 //! (UTS, PID and mount namespaces, a fresh /proc, a pids cgroup) and adds, one part
 //! each, what `cargo course escape` finds missing in step 7: `pivot_root` instead
-//! of chroot. Each part says which escapes it stops.
+//! of chroot; capabilities dropped to a few, and no_new_privs. Each part says which escapes it stops.
 //!
 //! For measuring, `LOCKDOWN_WITHOUT=FEATURE,...` (or the hidden `--without`) turns
 //! parts off: then the escapes they stop come back.
@@ -16,11 +16,12 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitCode};
 use std::{fs, io};
 
+use caps::{CapSet, Capability};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use nix::errno::Errno;
 use nix::mount::{MntFlags, MsFlags, mount, umount2};
 use nix::sched::{CloneFlags, unshare};
-use nix::sys::prctl::set_pdeathsig;
+use nix::sys::prctl::{set_no_new_privs, set_pdeathsig};
 use nix::sys::signal::{SIGKILL, SigSet, Signal, kill};
 use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
 use nix::unistd::{Pid, chdir, chroot, geteuid, getpid, getppid, pivot_root, sethostname};
@@ -68,6 +69,7 @@ struct Target {
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Feature {
     PivotRoot,
+    Capabilities,
 }
 
 impl Target {
@@ -140,14 +142,19 @@ fn child(target: &Target) -> Result<u8, Failure> {
     mount(None::<&str>, "/", None::<&str>, MsFlags::MS_REC | MsFlags::MS_PRIVATE, None::<&str>)
         .map_err(|err| failed("mount(/, MS_REC | MS_PRIVATE)", err))?;
     enter_rootfs(&rootfs_dir(target)?, target)?;
-    let code = run_command(target);
-    // The mount namespace would drop this mount with its last process anyway; we
-    // unmount explicitly, lazily (DETACH), as orphans may still hold it open.
-    match umount2("/proc", MntFlags::MNT_DETACH) {
-        // EINVAL: /proc is no mount point any more, as the command unmounted it itself.
-        Err(err) if err != Errno::EINVAL => Err(failed("umount(/proc)", err)),
-        _ => code,
+    lock_down(target)?;
+    // No need to unmount /proc as step 7 does (nor the right, once the capabilities
+    // are dropped): the mount namespace is ours alone and ends with its last process.
+    run_command(target)
+}
+
+/// The last things before the command starts, for it and for us: once done,
+/// neither can undo them.
+fn lock_down(target: &Target) -> Result<(), Failure> {
+    if target.with(Feature::Capabilities) {
+        drop_capabilities()?;
     }
+    Ok(())
 }
 
 /// `run` starts us by re-executing its own program; started by hand from a shell,
@@ -211,6 +218,54 @@ fn pivot_into(rootfs: &Path) -> Result<(), Failure> {
     umount2(".", MntFlags::MNT_DETACH).map_err(|err| failed("umount the old root", err))
 }
 // ANCHOR_END: rootfs
+
+// Lock-down 2: capabilities. Stops the escapes that need a privilege root has and
+// the command does not: mounting (cgroup limit, release_agent, fresh proc, sysfs,
+// disk mount: CAP_SYS_ADMIN), a node for the host's disk (disk device: CAP_MKNOD),
+// loading a module (CAP_SYS_MODULE).
+// Root's power is a set of capabilities, and a process keeps five sets of them.
+// Dropping from the effective and permitted sets is not enough: on execve, root
+// gets back every capability of the bounding set, and those of the inheritable and
+// ambient sets, so those go too. no_new_privs then makes sure no execve (a setuid
+// program, one with file capabilities) ever gives any back.
+/// What root in the container keeps: Docker's default set, less CAP_MKNOD,
+/// CAP_NET_RAW, CAP_SETFCAP and CAP_AUDIT_WRITE, which no command here needs.
+/// (CAP_SYS_CHROOT stays, as in Docker: after pivot_root a chroot leads nowhere.)
+const KEPT_CAPABILITIES: [Capability; 10] = {
+    use Capability::*;
+    [
+        CAP_CHOWN,
+        CAP_DAC_OVERRIDE,
+        CAP_FOWNER,
+        CAP_FSETID,
+        CAP_KILL,
+        CAP_SETGID,
+        CAP_SETUID,
+        CAP_SETPCAP,
+        CAP_NET_BIND_SERVICE,
+        CAP_SYS_CHROOT,
+    ]
+};
+
+/// Keep [`KEPT_CAPABILITIES`] only, in every set, for us and all we start.
+fn drop_capabilities() -> Result<(), Failure> {
+    let kept = KEPT_CAPABILITIES.into_iter().collect();
+    let caps_failed = |what: &str, err: caps::errors::CapsError| Failure {
+        code: 125,
+        message: format!("drop capabilities: {what}: {err}"),
+    };
+    // Dropping from the bounding set takes CAP_SETPCAP: first, while we have it.
+    // (Only the capabilities this kernel knows: it refuses to drop others.)
+    for cap in caps::runtime::thread_all_supported().difference(&kept) {
+        caps::drop(None, CapSet::Bounding, *cap).map_err(|err| caps_failed("bounding", err))?;
+    }
+    caps::clear(None, CapSet::Ambient).map_err(|err| caps_failed("ambient", err))?;
+    caps::clear(None, CapSet::Inheritable).map_err(|err| caps_failed("inheritable", err))?;
+    // The effective set must stay within the permitted one: shrink it first.
+    caps::set(None, CapSet::Effective, &kept).map_err(|err| caps_failed("effective", err))?;
+    caps::set(None, CapSet::Permitted, &kept).map_err(|err| caps_failed("permitted", err))?;
+    set_no_new_privs().map_err(|err| failed("prctl(PR_SET_NO_NEW_PRIVS)", err))
+}
 
 // ANCHOR: cgroup
 /// Find the pids controller: in a cgroup v1 hierarchy of its own (v1 and hybrid
