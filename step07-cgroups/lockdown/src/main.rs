@@ -3,7 +3,7 @@
 //! `lockdown run [--pids-max N] [--rootfs DIR] CMD [ARGS]...` keeps step 7's contract
 //! (UTS, PID and mount namespaces, a fresh /proc, a pids cgroup) and adds, one part
 //! each, what `cargo course escape` finds missing in step 7: `pivot_root` instead
-//! of chroot; capabilities dropped to a few, and no_new_privs. Each part says which escapes it stops.
+//! of chroot; capabilities dropped to a few, and no_new_privs; a user namespace, whose root is nobody outside. Each part says which escapes it stops.
 //!
 //! For measuring, `LOCKDOWN_WITHOUT=FEATURE,...` (or the hidden `--without`) turns
 //! parts off: then the escapes they stop come back.
@@ -11,6 +11,7 @@
 use std::ffi::{OsStr, OsString};
 use std::fmt::Display;
 use std::io::Read;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitCode};
@@ -19,12 +20,16 @@ use std::{fs, io};
 use caps::{CapSet, Capability};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use nix::errno::Errno;
+use nix::fcntl::OFlag;
 use nix::mount::{MntFlags, MsFlags, mount, umount2};
-use nix::sched::{CloneFlags, unshare};
+use nix::sched::{CloneFlags, clone};
 use nix::sys::prctl::{set_no_new_privs, set_pdeathsig};
-use nix::sys::signal::{SIGKILL, SigSet, Signal, kill};
+use nix::sys::signal::{SIGCHLD, SIGKILL, SigSet, Signal, kill};
 use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
-use nix::unistd::{Pid, chdir, chroot, geteuid, getpid, getppid, pivot_root, sethostname};
+use nix::unistd::{
+    Gid, Pid, Uid, User, chdir, chroot, getegid, geteuid, getpid, getppid, pipe2, pivot_root, read,
+    setgroups, sethostname, setresgid, setresuid,
+};
 
 // ANCHOR: cli
 #[derive(Parser)]
@@ -53,9 +58,6 @@ struct Target {
     #[arg(long, value_name = "N", default_value_t = 20,
           value_parser = clap::value_parser!(u32).range(1..=4_194_304))]
     pids_max: u32,
-    /// The cgroup to join (given by `run` to `child`)
-    #[arg(long, hide = true)]
-    cgroup: Option<PathBuf>,
     /// Parts of the lock-down to leave out, to measure what each one stops
     #[arg(long, hide = true, env = "LOCKDOWN_WITHOUT", value_delimiter = ',')]
     without: Vec<Feature>,
@@ -70,6 +72,13 @@ struct Target {
 enum Feature {
     PivotRoot,
     Capabilities,
+    Userns,
+}
+
+impl Feature {
+    fn name(self) -> String {
+        self.to_possible_value().map(|value| value.get_name().to_string()).unwrap_or_default()
+    }
 }
 
 impl Target {
@@ -101,27 +110,138 @@ fn main() -> ExitCode {
 // ANCHOR_END: main
 
 // ANCHOR: run
-/// Outside the container: make the namespaces, then start ourselves again inside them.
+/// Outside the container: start ourselves again inside new namespaces, hold that
+/// child until it is set up from here, then wait for it.
 fn run(target: &Target) -> Result<u8, Failure> {
-    // Before unshare: building the root filesystem starts processes, and the first
-    // process started after unshare(CLONE_NEWPID) would become the new PID 1.
+    // First: building the root filesystem starts processes of its own.
     let rootfs = rootfs_dir(target)?;
-    // unshare() moves this process into a new UTS namespace, a copy of the host's;
-    // the child we start next inherits it. Only root (CAP_SYS_ADMIN) may do this.
-    // A new PID namespace is different: it does not take in the caller, only the
-    // children it starts afterwards, and the first of them is its PID 1.
-    unshare(CloneFlags::CLONE_NEWUTS | CloneFlags::CLONE_NEWPID)
-        .map_err(|err| failed("unshare(CLONE_NEWUTS | CLONE_NEWPID)", err))?;
     let signals = block_signals()?;
     let cgroup = create_cgroup(target.pids_max)?;
+    let code = start_container(target, &rootfs, &cgroup, &signals);
+    remove_cgroup(&cgroup).and(code)
+}
+
+// Lock-down 3: a user namespace. Stops /proc/sys and fresh proc (the host's kernel
+// settings belong to the host's root, which root in here no longer is), and holds
+// every other escape a second time: what the container's root may do, it may do
+// only to what its own user namespace owns.
+// Every other namespace belongs to a user namespace: the one its creator was in.
+// So it must come first, or together with the others: clone(2) with all the
+// flags makes the user namespace first, then the rest, owned by it, and starts
+// the child in them as PID 1 at once (unshare would not move us into the PID
+// namespace; step 7 re-executed itself for that). `run` stays outside, in the host's
+// namespaces: from there it writes the child's ID maps and joins it to its cgroup,
+// which the child, root in its namespace only, may not.
+/// Start `child` in new namespaces, held until `run` has set it up; wait for it.
+fn start_container(
+    target: &Target,
+    rootfs: &Path,
+    cgroup: &Path,
+    signals: &SigSet,
+) -> Result<u8, Failure> {
+    let mut namespaces =
+        CloneFlags::CLONE_NEWUTS | CloneFlags::CLONE_NEWPID | CloneFlags::CLONE_NEWNS;
+    if target.with(Feature::Userns) {
+        namespaces |= CloneFlags::CLONE_NEWUSER;
+    }
     // /proc/self/exe is the program this process runs: this very binary.
     let mut reexec = Command::new("/proc/self/exe");
-    reexec.arg("child").arg("--rootfs").arg(&rootfs).arg("--cgroup").arg(&cgroup);
+    reexec.arg("child").arg("--rootfs").arg(rootfs);
+    for feature in &target.without {
+        reexec.arg(format!("--without={}", feature.name()));
+    }
     reexec.args(&target.argv);
-    let code = spawn_supervised(&mut reexec)
-        .map_err(|err| io_failed("re-execute /proc/self/exe", err))
-        .and_then(|child| supervise(Pid::from_raw(child.id() as i32), &signals));
-    remove_cgroup(&cgroup).and(code)
+    // The child waits on this pipe until we write a byte: until its IDs are mapped
+    // and it is in its cgroup. Should we die first, it reads the end of the pipe.
+    let (held, release) = pipe2(OFlag::O_CLOEXEC).map_err(|err| failed("pipe2", err))?;
+    let become_root = target.with(Feature::Userns);
+    let release_fd = release.as_raw_fd();
+    let mut stack = vec![0u8; 1 << 20];
+    let in_child = Box::new(move || {
+        // SAFETY: our copy of the writing end, which we close so that `run`'s death
+        // ends the pipe; `run`'s own copy lives in its own memory.
+        drop(unsafe { OwnedFd::from_raw_fd(release_fd) });
+        let mut byte = [0u8];
+        if read(&held, &mut byte) != Ok(1) {
+            return 125;
+        }
+        let failure = enter_namespaces(&mut reexec, become_root);
+        eprintln!("{}: {}", env!("CARGO_PKG_NAME"), failure.message);
+        failure.code as isize
+    });
+    // SAFETY: we are single-threaded, so the child (a copy of us, as after fork) runs
+    // `in_child` with no lock held by another thread; it only reads, calls setuid,
+    // prctl and sigprocmask, and execs or exits. Its stack is `stack`, 1 MiB.
+    let child = unsafe { clone(in_child, &mut stack, namespaces, Some(SIGCHLD as i32)) }
+        .map_err(|err| failed(format_args!("clone({namespaces:?})"), err))?;
+    let ready = (if become_root { map_ids(child) } else { Ok(()) })
+        .and_then(|()| join_cgroup(cgroup, child))
+        .and_then(|()| {
+            nix::unistd::write(&release, b"!")
+                .map(drop)
+                .map_err(|err| failed("write to the child", err))
+        });
+    if let Err(failure) = ready {
+        let _ = kill(child, SIGKILL);
+        let _ = waitpid(child, None);
+        return Err(failure);
+    }
+    supervise(child, signals)
+}
+
+/// In the child, once `run` has set it up: become root of the user namespace, and
+/// re-execute this program as `child`. Returns only if that failed.
+fn enter_namespaces(reexec: &mut Command, become_root: bool) -> Failure {
+    // The maps are written, but we still carry the host's IDs, which the user
+    // namespace may not map: we take its root's. Supplementary groups go first,
+    // while we may (rootless, the kernel forbids it: see map_ids).
+    if become_root {
+        let _ = setgroups(&[]);
+        let root = setresgid(Gid::from_raw(0), Gid::from_raw(0), Gid::from_raw(0))
+            .and_then(|()| setresuid(Uid::from_raw(0), Uid::from_raw(0), Uid::from_raw(0)));
+        if let Err(err) = root {
+            return failed("setresuid(0) in the user namespace", err);
+        }
+    }
+    // After setresuid: the kernel clears the parent-death signal when our IDs change.
+    if let Err(err) = SigSet::all().thread_unblock().and_then(|()| set_pdeathsig(SIGKILL)) {
+        return failed("prctl(PR_SET_PDEATHSIG)", err);
+    }
+    io_failed("re-execute /proc/self/exe", reexec.exec())
+}
+
+/// Map root in the child's user namespace to an unprivileged user outside, and
+/// its group likewise: a range of them when /etc/subuid and /etc/subgid reserve
+/// one for us, else a single one (nobody, or rootless, ourselves).
+fn map_ids(child: Pid) -> Result<(), Failure> {
+    let proc = PathBuf::from(format!("/proc/{child}"));
+    let (uid, gid) = (geteuid().as_raw(), getegid().as_raw());
+    let (uids, gids) = if geteuid().is_root() {
+        let mine = |file| subordinate_range(file, uid).unwrap_or((65534, 1));
+        (mine("/etc/subuid"), mine("/etc/subgid"))
+    } else {
+        // Without root, the kernel lets us map our own IDs only, and our group only
+        // once setgroups is denied: else dropping a group could open what that
+        // group is denied.
+        write(&proc.join("setgroups"), "deny")?;
+        ((uid, 1), (gid, 1))
+    };
+    write(&proc.join("uid_map"), &format!("0 {} {}", uids.0, uids.1))?;
+    write(&proc.join("gid_map"), &format!("0 {} {}", gids.0, gids.1))
+}
+
+/// The first range of IDs `file` (/etc/subuid's format, `name:first:count`)
+/// reserves for user `uid`, by name or number.
+fn subordinate_range(file: &str, uid: u32) -> Option<(u32, u32)> {
+    let name = User::from_uid(Uid::from_raw(uid)).ok().flatten().map(|user| user.name);
+    let lines = fs::read_to_string(file).ok()?;
+    lines.lines().find_map(|line| {
+        let mut fields = line.trim().split(':');
+        let owner = fields.next()?;
+        let ours = Some(owner) == name.as_deref() || owner == uid.to_string();
+        let range = (fields.next()?.parse().ok()?, fields.next()?.parse().ok()?);
+        ours.then_some(range)
+    })
 }
 // ANCHOR_END: run
 
@@ -129,13 +249,7 @@ fn run(target: &Target) -> Result<u8, Failure> {
 /// Inside the container, before the command starts: the moment to set it up.
 fn child(target: &Target) -> Result<u8, Failure> {
     ensure_started_by_run()?;
-    if let Some(cgroup) = &target.cgroup {
-        join_cgroup(cgroup)?;
-    }
     sethostname("container").map_err(|err| failed("sethostname(container)", err))?;
-    // The mount namespace is the child's alone, not shared with `run` as in step 7:
-    // pivot_root moves the root of every process of the namespace, `run`'s too.
-    unshare(CloneFlags::CLONE_NEWNS).map_err(|err| failed("unshare(CLONE_NEWNS)", err))?;
     // The new mount namespace starts with copies of the host's mounts, and copies of
     // shared mounts stay peers of the originals: a mount below them in here would
     // appear on the host too. Make all of ours private before mounting anything.
@@ -187,14 +301,26 @@ fn rootfs_dir(target: &Target) -> Result<PathBuf, Failure> {
 /// Make `rootfs` our `/`, and mount on its /proc a proc filesystem, which shows
 /// the processes of the PID namespace of whoever mounts it: ours.
 fn enter_rootfs(rootfs: &Path, target: &Target) -> Result<(), Failure> {
-    if target.with(Feature::PivotRoot) {
+    let pivot = target.with(Feature::PivotRoot);
+    if pivot {
+        // pivot_root wants a mount point; a directory becomes one by a bind mount onto itself.
+        let bind = MsFlags::MS_BIND | MsFlags::MS_REC;
+        mount(Some(rootfs), rootfs, None::<&str>, bind, None::<&str>).map_err(|err| {
+            failed(format_args!("bind-mount {} on itself", rootfs.display()), err)
+        })?;
+    }
+    // Before the root changes: in a user namespace the kernel mounts a proc only
+    // while one that shows all of its files is in our mount namespace (the host's,
+    // until pivot_root drops it), so that a new one can reveal nothing more.
+    let proc = rootfs.join("proc");
+    mount(Some("proc"), &proc, Some("proc"), MsFlags::empty(), None::<&str>)
+        .map_err(|err| failed(format_args!("mount(proc, {})", proc.display()), err))?;
+    if pivot {
         pivot_into(rootfs)?;
     } else {
         chroot(rootfs).map_err(|err| failed(format_args!("chroot({})", rootfs.display()), err))?;
     }
-    chdir("/").map_err(|err| failed("chdir(/)", err))?;
-    mount(Some("proc"), "/proc", Some("proc"), MsFlags::empty(), None::<&str>)
-        .map_err(|err| failed("mount(proc, /proc)", err))
+    chdir("/").map_err(|err| failed("chdir(/)", err))
 }
 
 // Lock-down 1: pivot_root. Stops the `chroot` escape.
@@ -205,10 +331,6 @@ fn enter_rootfs(rootfs: &Path, target: &Target) -> Result<(), Failure> {
 // once the old root is unmounted there is no host tree left to walk to.
 /// Make `rootfs` the root mount of our mount namespace, and drop the host's.
 fn pivot_into(rootfs: &Path) -> Result<(), Failure> {
-    // pivot_root wants a mount point; a directory becomes one by a bind mount onto itself.
-    let bind = MsFlags::MS_BIND | MsFlags::MS_REC;
-    mount(Some(rootfs), rootfs, None::<&str>, bind, None::<&str>)
-        .map_err(|err| failed(format_args!("bind-mount {} on itself", rootfs.display()), err))?;
     chdir(rootfs).map_err(|err| failed(format_args!("chdir({})", rootfs.display()), err))?;
     // pivot_root(".", "."): the old root is stacked on top of the new one, at the
     // same place, so it needs no directory of its own in the root filesystem (and
@@ -346,12 +468,11 @@ fn remove_stale_cgroups(hierarchy: &Path) {
     }
 }
 
-/// Move ourselves into the cgroup before starting anything: children are born in
-/// their parent's cgroup, so every process of the container will count.
-fn join_cgroup(cgroup: &Path) -> Result<(), Failure> {
-    // We are PID 1 here, and the kernel reads a PID written to cgroup.procs in the
-    // writer's PID namespace: "1" moves us, not the host's init.
-    write(&cgroup.join("cgroup.procs"), &getpid().to_string())
+/// Move the child into the cgroup before it starts anything: children are born in
+/// their parent's cgroup, so every process of the container will count. We write
+/// its PID as the host numbers it: we are in the host's PID namespace.
+fn join_cgroup(cgroup: &Path, child: Pid) -> Result<(), Failure> {
+    write(&cgroup.join("cgroup.procs"), &child.to_string())
 }
 
 /// Remove the cgroup. The kernel refuses while a process is in it, so this is
