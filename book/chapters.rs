@@ -1,12 +1,13 @@
 //! The step chapters follow the template (the learner's activity first): the
-//! twelve `##` parts in order, each holding what makes it that part — an experiment
-//! in a shell block, folded answers, the course's commands, the step's code and
-//! snapshots, its "you are here" grid.
+//! eleven `##` parts in order, each holding what makes it that part — an experiment
+//! in a shell block, folded answers, the course's commands and the checks in plain
+//! words, the step's code and snapshots, its "you are here" grid, the exercises
+//! introduced once (by their README).
 
 use super::*;
 
 /// The parts of every step chapter, in order, as `##` headings.
-const PARTS: [&str; 12] = [
+const PARTS: [&str; 11] = [
     "The problem",
     "Try it with the kernel first",
     "Predict, then run",
@@ -15,7 +16,6 @@ const PARTS: [&str; 12] = [
     "The new code",
     "Run it",
     "Check yourself",
-    "Check your work",
     "Recap",
     "Gotchas",
     "Exercises",
@@ -123,16 +123,34 @@ fn every_prediction_and_self_check_has_folded_answers() {
     });
 }
 
+/// "Write it yourself" is where the learner works the step out, and how it is
+/// graded: the commands to start, get hints, grade the copy and test the reference,
+/// and the checks in plain words (the inventory of test names belongs to the
+/// classroom pages). From step 2 on, it says how to start from the course's program
+/// instead of your own (`--from-course`).
 #[test]
-fn every_write_it_yourself_names_the_commands_to_start_and_grade() {
-    check_every_chapter("\"Write it yourself\" without the course's commands", |chapter| {
-        let n = chapter.number();
+fn every_write_it_yourself_names_the_commands_and_the_checks_in_plain_words() {
+    check_every_chapter("\"Write it yourself\" not as the template has it", |chapter| {
+        let (n, step) = (chapter.number(), chapter.step);
         let body = chapter.part("Write it yourself");
-        [format!("cargo course start {n}"), format!("cargo course grade {n}")]
+        let mut commands = vec![
+            format!("cargo course start {n}"),
+            format!("cargo course hint {n}"),
+            format!("cargo course grade {n}"),
+            format!("cargo test -p {step} --test step{n:02}"),
+        ];
+        if n > 1 {
+            commands.push("--from-course".to_string());
+        }
+        let mut problems: Vec<String> = commands
             .into_iter()
             .filter(|command| !body.contains(command.as_str()))
             .map(|command| format!("\"Write it yourself\" does not name `{command}`"))
-            .collect()
+            .collect();
+        if names_a_test(body) {
+            problems.push("\"Write it yourself\" lists test names (`feature_…`)".to_string());
+        }
+        problems
     });
 }
 
@@ -184,26 +202,6 @@ fn every_run_it_shows_the_recorded_session() {
     });
 }
 
-/// One command to grade, one for the reference, the checks in plain words: the
-/// inventory of test names belongs to the classroom pages.
-#[test]
-fn every_check_your_work_is_the_commands_and_plain_words() {
-    check_every_chapter("\"Check your work\" not as the template has it", |chapter| {
-        let (n, step) = (chapter.number(), chapter.step);
-        let body = chapter.part("Check your work");
-        let mut problems: Vec<String> =
-            [format!("cargo course grade {n}"), format!("cargo test -p {step} --test step{n:02}")]
-                .into_iter()
-                .filter(|command| !body.contains(command.as_str()))
-                .map(|command| format!("\"Check your work\" does not name `{command}`"))
-                .collect();
-        if names_a_test(body) {
-            problems.push("\"Check your work\" lists test names (`feature_…`)".to_string());
-        }
-        problems
-    });
-}
-
 /// Whether a text names a test (`feature_…`, as code).
 fn names_a_test(text: &str) -> bool {
     markdown(text)
@@ -243,17 +241,40 @@ fn bullet_points(text: &str) -> usize {
     points
 }
 
+/// The exercises are introduced once, by the step's `exercises/README.md`, which the
+/// part includes and nothing more: that introduction says how to do them in your
+/// copy and grade them.
 #[test]
-fn every_exercises_part_says_how_to_do_them_in_your_copy() {
-    check_every_chapter("exercises without the way to do them in your copy", |chapter| {
-        let n = chapter.number();
+fn every_exercises_part_is_its_readme_which_says_how_to_do_them_in_your_copy() {
+    check_every_chapter("exercises not introduced once, by their README", |chapter| {
+        let (n, step) = (chapter.number(), chapter.step);
         let body = chapter.part("Exercises");
-        [format!("cargo course start {n}"), format!("cargo course grade {n} --exercise")]
-            .into_iter()
-            .filter(|command| !body.contains(command.as_str()))
-            .map(|command| format!("\"Exercises\" does not name `{command}`"))
-            .collect()
+        let readme = format!("../../{step}/exercises/README.md");
+        if !includes(body).contains(&readme.as_str()) {
+            return vec![format!("\"Exercises\" does not include {readme}")];
+        }
+        let mut problems = Vec::new();
+        if !without_includes(body).trim().is_empty() {
+            problems.push(
+                "\"Exercises\" has an introduction of its own: the README's is the one".into(),
+            );
+        }
+        let introduction = read(&src().join(&readme));
+        for command in
+            [format!("cargo course start {n}"), format!("cargo course grade {n} --exercise")]
+        {
+            if !introduction.contains(command.as_str()) {
+                problems.push(format!("{step}/exercises/README.md does not name `{command}`"));
+            }
+        }
+        problems
     });
+}
+
+/// A text without its `{{#include …}}` lines.
+fn without_includes(text: &str) -> String {
+    let include = |line: &&str| includes(line).is_empty();
+    text.lines().filter(include).collect::<Vec<_>>().join("\n")
 }
 
 /// Each step's grid: a row for every step, this step's row marked and in bold, no
@@ -366,6 +387,14 @@ mod markdown_checks {
     fn recap_points_are_the_items_of_its_bullet_lists() {
         let text = "- a\n- b\n  - nested\n\n1. numbered\n\n```\n- in code\n```\n\n* c\n";
         assert_eq!(bullet_points(text), 3);
+    }
+
+    #[test]
+    fn an_exercises_part_is_its_include_alone() {
+        let part = "\n{{#include ../../step01-exec/exercises/README.md}}\n\n";
+        assert!(without_includes(part).trim().is_empty());
+        let introduced_twice = format!("Do them in your copy.\n{part}");
+        assert_eq!(without_includes(&introduced_twice).trim(), "Do them in your copy.");
     }
 
     #[test]
