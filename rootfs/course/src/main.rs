@@ -21,6 +21,7 @@ mod grade;
 mod hint;
 mod mine;
 mod proofs;
+mod soak;
 mod starter;
 mod steps;
 

@@ -35,6 +35,8 @@ use table::{Kind, Proof, Variant};
 pub enum Dev {
     /// Run the course's proofs: every check can fail, and fails only without its feature
     Proofs(ProofsArgs),
+    /// Grade the course's own program of some steps many times (--load: every core busy)
+    Soak(crate::soak::SoakArgs),
 }
 
 #[derive(clap::Args)]
@@ -54,7 +56,10 @@ pub struct ProofsArgs {
 }
 
 pub fn run(dev: Dev) -> ExitCode {
-    let Dev::Proofs(args) = dev;
+    let args = match dev {
+        Dev::Proofs(args) => args,
+        Dev::Soak(args) => return crate::soak::run(args),
+    };
     match prove(&args) {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::from(1),
