@@ -3,7 +3,9 @@
 //! `lockdown run [--pids-max N] [--rootfs DIR] CMD [ARGS]...` keeps step 7's contract
 //! (UTS, PID and mount namespaces, a fresh /proc, a pids cgroup) and adds, one part
 //! each, what `cargo course escape` finds missing in step 7: `pivot_root` instead
-//! of chroot; capabilities dropped to a few, and no_new_privs; a user namespace, whose root is nobody outside. Each part says which escapes it stops.
+//! of chroot; capabilities dropped to a few, and no_new_privs; a user namespace, whose root is nobody outside;
+//! /proc's dangerous files read-only or hidden; a seccomp filter; a network
+//! namespace. Each part says which escapes it stops.
 //!
 //! For measuring, `LOCKDOWN_WITHOUT=FEATURE,...` (or the hidden `--without`) turns
 //! parts off: then the escapes they stop come back.
@@ -73,6 +75,9 @@ enum Feature {
     PivotRoot,
     Capabilities,
     Userns,
+    MaskedPaths,
+    Seccomp,
+    Netns,
 }
 
 impl Feature {
@@ -143,6 +148,11 @@ fn start_container(
         CloneFlags::CLONE_NEWUTS | CloneFlags::CLONE_NEWPID | CloneFlags::CLONE_NEWNS;
     if target.with(Feature::Userns) {
         namespaces |= CloneFlags::CLONE_NEWUSER;
+    }
+    // Lock-down 6: a network namespace. Stops `network`: step 7 shares the host's
+    // interfaces and ports. The new one has only a loopback interface, down.
+    if target.with(Feature::Netns) {
+        namespaces |= CloneFlags::CLONE_NEWNET;
     }
     // /proc/self/exe is the program this process runs: this very binary.
     let mut reexec = Command::new("/proc/self/exe");
@@ -268,6 +278,9 @@ fn lock_down(target: &Target) -> Result<(), Failure> {
     if target.with(Feature::Capabilities) {
         drop_capabilities()?;
     }
+    if target.with(Feature::Seccomp) {
+        filter_system_calls()?;
+    }
     Ok(())
 }
 
@@ -320,7 +333,11 @@ fn enter_rootfs(rootfs: &Path, target: &Target) -> Result<(), Failure> {
     } else {
         chroot(rootfs).map_err(|err| failed(format_args!("chroot({})", rootfs.display()), err))?;
     }
-    chdir("/").map_err(|err| failed("chdir(/)", err))
+    chdir("/").map_err(|err| failed("chdir(/)", err))?;
+    if target.with(Feature::MaskedPaths) {
+        hide_host_files()?;
+    }
+    Ok(())
 }
 
 // Lock-down 1: pivot_root. Stops the `chroot` escape.
@@ -338,6 +355,57 @@ fn pivot_into(rootfs: &Path) -> Result<(), Failure> {
     // as the host's mounts below it are busy.
     pivot_root(".", ".").map_err(|err| failed("pivot_root(., .)", err))?;
     umount2(".", MntFlags::MNT_DETACH).map_err(|err| failed("umount the old root", err))
+}
+// Lock-down 4: read-only and masked paths, as runc has them. Stops /proc/sys,
+// sysrq-trigger and kcore (where this kernel has those files), and with the user
+// namespace makes a fresh proc impossible even to a process with CAP_SYS_ADMIN:
+// a user namespace may mount a proc only while one fully visible is mounted, and
+// ours no longer is.
+// A proc filesystem is the kernel's, not the container's: beside the processes it
+// shows the host's settings (/proc/sys), its memory (/proc/kcore), a trigger that
+// reboots it (/proc/sysrq-trigger). Mount options cannot leave parts of it out; a
+// bind mount over a part can: read-only over what the command may read, and over
+// what it must not even read, /dev/null (a file) or an empty read-only tmpfs (a
+// directory). What this kernel lacks is skipped.
+/// What stays readable in the container, read-only.
+const READ_ONLY: [&str; 5] =
+    ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"];
+/// What is hidden. (/sys is not mounted; were it, read-only, /sys/firmware would be hidden.)
+const MASKED: [&str; 10] = [
+    "/proc/acpi",
+    "/proc/asound",
+    "/proc/kcore",
+    "/proc/keys",
+    "/proc/latency_stats",
+    "/proc/sched_debug",
+    "/proc/scsi",
+    "/proc/timer_list",
+    "/proc/timer_stats",
+    "/sys/firmware",
+];
+
+/// Make [`READ_ONLY`] read-only and hide [`MASKED`], in the new root.
+fn hide_host_files() -> Result<(), Failure> {
+    let mount_failed = |what: &str, path: &str, err| failed(format_args!("{what} {path}"), err);
+    for path in READ_ONLY.into_iter().filter(|path| Path::new(path).exists()) {
+        // A bind mount takes the flags of the mount it copies: read-only needs a
+        // second call, a remount of the bind mount.
+        let bind = MsFlags::MS_BIND | MsFlags::MS_REC;
+        mount(Some(path), path, None::<&str>, bind, None::<&str>)
+            .map_err(|err| mount_failed("bind-mount on itself", path, err))?;
+        let read_only = MsFlags::MS_BIND | MsFlags::MS_REMOUNT | MsFlags::MS_RDONLY;
+        mount(None::<&str>, path, None::<&str>, read_only, None::<&str>)
+            .map_err(|err| mount_failed("remount read-only", path, err))?;
+    }
+    for path in MASKED.into_iter().filter(|path| Path::new(path).exists()) {
+        let hidden = if Path::new(path).is_dir() {
+            mount(Some("tmpfs"), path, Some("tmpfs"), MsFlags::MS_RDONLY, None::<&str>)
+        } else {
+            mount(Some("/dev/null"), path, None::<&str>, MsFlags::MS_BIND, None::<&str>)
+        };
+        hidden.map_err(|err| mount_failed("hide", path, err))?;
+    }
+    Ok(())
 }
 // ANCHOR_END: rootfs
 
@@ -387,6 +455,95 @@ fn drop_capabilities() -> Result<(), Failure> {
     caps::set(None, CapSet::Effective, &kept).map_err(|err| caps_failed("effective", err))?;
     caps::set(None, CapSet::Permitted, &kept).map_err(|err| caps_failed("permitted", err))?;
     set_no_new_privs().map_err(|err| failed("prctl(PR_SET_NO_NEW_PRIVS)", err))
+}
+
+// Lock-down 5: a seccomp filter. Stops every escape that needs one of the calls it
+// refuses (the mounts of cgroup limit, release_agent, fresh proc, sysfs, disk
+// mount; kernel module), whatever capabilities are left: a second wall behind them.
+// The kernel runs the filter, a small BPF program, on every system call of this
+// process and of all it starts, for good: no process can remove it. Ours refuses,
+// with EPERM, calls no container needs and through which one reaches the kernel or
+// the host: mounting (the old call and the new mount API), modules, kexec, reboot,
+// swap, keys, BPF, perf, handles to the host's files, new namespaces. It also
+// checks the architecture: an x86_64 process may make 32-bit calls, whose numbers
+// differ; seccompiler kills a process that tries.
+/// The calls refused outright.
+const REFUSED_CALLS: [nix::libc::c_long; 27] = {
+    use nix::libc::*;
+    [
+        SYS_mount,
+        SYS_umount2,
+        SYS_pivot_root,
+        SYS_move_mount,
+        SYS_open_tree,
+        SYS_fsopen,
+        SYS_fsconfig,
+        SYS_fsmount,
+        SYS_fspick,
+        SYS_mount_setattr,
+        SYS_init_module,
+        SYS_finit_module,
+        SYS_delete_module,
+        SYS_kexec_load,
+        SYS_kexec_file_load,
+        SYS_reboot,
+        SYS_swapon,
+        SYS_swapoff,
+        SYS_open_by_handle_at,
+        SYS_bpf,
+        SYS_perf_event_open,
+        SYS_keyctl,
+        SYS_add_key,
+        SYS_request_key,
+        SYS_unshare,
+        SYS_setns,
+        SYS_userfaultfd,
+    ]
+};
+
+/// Install the filter: [`REFUSED_CALLS`], and clone(2) asking for a new namespace.
+fn filter_system_calls() -> Result<(), Failure> {
+    use seccompiler::{SeccompAction, SeccompCmpArgLen, SeccompCmpOp, SeccompCondition};
+    use seccompiler::{SeccompFilter, SeccompRule};
+    let seccomp_failed =
+        |err: seccompiler::Error| Failure { code: 125, message: format!("seccomp filter: {err}") };
+    let arch: seccompiler::TargetArch = std::env::consts::ARCH
+        .try_into()
+        .map_err(|err: seccompiler::BackendError| seccomp_failed(err.into()))?;
+    let mut rules: std::collections::BTreeMap<i64, Vec<SeccompRule>> =
+        REFUSED_CALLS.into_iter().map(|call| (call, vec![])).collect();
+    // clone's first argument holds its flags; a rule per namespace flag, any matches.
+    let namespaces = CloneFlags::CLONE_NEWNS
+        | CloneFlags::CLONE_NEWUTS
+        | CloneFlags::CLONE_NEWIPC
+        | CloneFlags::CLONE_NEWUSER
+        | CloneFlags::CLONE_NEWPID
+        | CloneFlags::CLONE_NEWNET
+        | CloneFlags::CLONE_NEWCGROUP;
+    let flag_set = |flag: CloneFlags| {
+        let flag = flag.bits() as u64;
+        let condition =
+            SeccompCondition::new(0, SeccompCmpArgLen::Qword, SeccompCmpOp::MaskedEq(flag), flag)?;
+        SeccompRule::new(vec![condition])
+    };
+    let clone_rules =
+        namespaces.iter().map(flag_set).collect::<Result<_, seccompiler::BackendError>>();
+    rules.insert(nix::libc::SYS_clone, clone_rules.map_err(|err| seccomp_failed(err.into()))?);
+    let refuse = SeccompAction::Errno(Errno::EPERM as u32);
+    let filter = SeccompFilter::new(rules, SeccompAction::Allow, refuse, arch);
+    // clone3 passes its flags in memory, where a filter cannot look: answer that it
+    // does not exist, and the C library falls back to clone. (A second filter, as
+    // one filter answers with one error; the kernel runs both.)
+    let no_clone3 = [(nix::libc::SYS_clone3, vec![])].into_iter().collect();
+    let enosys = SeccompAction::Errno(Errno::ENOSYS as u32);
+    let filter3 = SeccompFilter::new(no_clone3, SeccompAction::Allow, enosys, arch);
+    for filter in [filter, filter3] {
+        let program: seccompiler::BpfProgram = filter
+            .and_then(TryInto::try_into)
+            .map_err(|err: seccompiler::BackendError| seccomp_failed(err.into()))?;
+        seccompiler::apply_filter(&program).map_err(seccomp_failed)?;
+    }
+    Ok(())
 }
 
 // ANCHOR: cgroup
