@@ -121,9 +121,16 @@ fn run(target: &Target) -> Result<u8, Failure> {
     // First: building the root filesystem starts processes of its own.
     let rootfs = rootfs_dir(target)?;
     let signals = block_signals()?;
-    let cgroup = create_cgroup(target.pids_max)?;
-    let code = start_container(target, &rootfs, &cgroup, &signals);
-    remove_cgroup(&cgroup).and(code)
+    let cgroup = if geteuid().is_root() {
+        Some(create_cgroup(target.pids_max)?)
+    } else {
+        delegated_cgroup(target.pids_max)
+    };
+    let code = start_container(target, &rootfs, cgroup.as_deref(), &signals);
+    match &cgroup {
+        Some(cgroup) => remove_cgroup(cgroup).and(code),
+        None => code,
+    }
 }
 
 // Lock-down 3: a user namespace. Stops /proc/sys and fresh proc (the host's kernel
@@ -141,7 +148,7 @@ fn run(target: &Target) -> Result<u8, Failure> {
 fn start_container(
     target: &Target,
     rootfs: &Path,
-    cgroup: &Path,
+    cgroup: Option<&Path>,
     signals: &SigSet,
 ) -> Result<u8, Failure> {
     let mut namespaces =
@@ -185,7 +192,7 @@ fn start_container(
     let child = unsafe { clone(in_child, &mut stack, namespaces, Some(SIGCHLD as i32)) }
         .map_err(|err| failed(format_args!("clone({namespaces:?})"), err))?;
     let ready = (if become_root { map_ids(child) } else { Ok(()) })
-        .and_then(|()| join_cgroup(cgroup, child))
+        .and_then(|()| cgroup.map_or(Ok(()), |cgroup| join_cgroup(cgroup, child)))
         .and_then(|()| {
             nix::unistd::write(&release, b"!")
                 .map(drop)
@@ -575,19 +582,68 @@ fn pids_hierarchy() -> Result<(PathBuf, bool), Failure> {
 /// after our PID, so two containers never share one.
 fn create_cgroup(pids_max: u32) -> Result<PathBuf, Failure> {
     let (hierarchy, v2) = pids_hierarchy()?;
-    remove_stale_cgroups(&hierarchy);
     if v2 {
         refuse_internal_processes(&hierarchy)?;
-        // In cgroup v2 a controller acts in a cgroup only if its parent hands it down.
-        write(&hierarchy.join("cgroup.subtree_control"), "+pids")?;
     }
-    let cgroup = hierarchy.join(format!("container-{}", getpid()));
+    create_cgroup_in(&hierarchy, v2, pids_max)
+}
+
+/// Create `container-PID` below `parent`, limited to `pids_max` processes.
+fn create_cgroup_in(parent: &Path, v2: bool, pids_max: u32) -> Result<PathBuf, Failure> {
+    remove_stale_cgroups(parent);
+    if v2 {
+        // In cgroup v2 a controller acts in a cgroup only if its parent hands it down.
+        write(&parent.join("cgroup.subtree_control"), "+pids")?;
+    }
+    let cgroup = parent.join(format!("container-{}", getpid()));
     fs::create_dir(&cgroup)
         .map_err(|err| io_failed(format_args!("mkdir {}", cgroup.display()), err))?;
     write(&cgroup.join("pids.max"), &pids_max.to_string()).inspect_err(|_| {
         let _ = fs::remove_dir(&cgroup);
     })?;
     Ok(cgroup)
+}
+
+// Lock-down 7: rootless. Without root, the user namespace is what makes the rest
+// possible (where the kernel lets anyone make one: Debian's
+// kernel.unprivileged_userns_clone, Ubuntu's
+// kernel.apparmor_restrict_unprivileged_userns): every part above works the same.
+// Only the cgroup is not ours to make, unless one is delegated to us (systemd-run
+// --user --scope -p Delegate=yes, on cgroup v2; a cgroup chowned to us, on v1).
+// Without one we run without the pids limit and say so, in one line: refusing
+// would leave a plain user with no container at all, and the limit protects the
+// host from the container, which here runs as that user anyway, under the limits
+// the host sets for that user (RLIMIT_NPROC).
+/// Rootless: a cgroup below our own, if it is ours to write in; else none, said once.
+fn delegated_cgroup(pids_max: u32) -> Option<PathBuf> {
+    let made = pids_hierarchy().and_then(|(hierarchy, v2)| {
+        let cgroups = fs::read_to_string("/proc/self/cgroup")
+            .map_err(|err| io_failed("read /proc/self/cgroup", err))?;
+        // e.g. "8:pids:/user/course" (v1), "0::/user.slice/…/run-u7.scope" (v2)
+        let ours = |line: &str| match v2 {
+            true => line.strip_prefix("0::").map(String::from),
+            false => line.split_once(":pids:").map(|(_, path)| path.to_string()),
+        };
+        let own = cgroups.lines().find_map(ours).unwrap_or_default();
+        let base = hierarchy.join(own.trim_start_matches('/'));
+        if v2 {
+            // No internal processes: we leave our own cgroup for a leaf of it first.
+            let leaf = base.join("lockdown");
+            let _ = fs::create_dir(&leaf);
+            write(&leaf.join("cgroup.procs"), &getpid().to_string())?;
+        }
+        create_cgroup_in(&base, v2, pids_max)
+    });
+    let uid = geteuid();
+    made.inspect_err(|failure| {
+        eprintln!(
+            "{}: no pids limit: no cgroup is delegated to uid {uid} ({}); on cgroup v2 run \
+             it under systemd-run --user --scope -p Delegate=yes",
+            env!("CARGO_PKG_NAME"),
+            failure.message
+        )
+    })
+    .ok()
 }
 
 /// cgroup v2's rule of "no internal processes": the cgroups below one that holds
