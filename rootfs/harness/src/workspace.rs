@@ -41,7 +41,9 @@ pub fn steps_in_manifest(manifest: &str) -> Vec<String> {
 fn is_step_name(name: &str) -> bool {
     let Some(rest) = name.strip_prefix("step") else { return false };
     let (digits, title) = rest.split_at(rest.len().min(2));
+    // A package nested in a step (step07-cgroups/lockdown) is not a step.
     digits.len() == 2
+        && !name.contains('/')
         && digits.chars().all(|c| c.is_ascii_digit())
         && title.strip_prefix('-').is_some_and(|title| !title.is_empty())
 }
@@ -66,7 +68,7 @@ mod tests {
 
     #[test]
     fn the_steps_are_the_members_named_step_nn() {
-        let manifest = "[workspace]\nmembers = [\n    \"step01-exec\",\n    \"step02-uts\",\n    \
+        let manifest = "[workspace]\nmembers = [\n    \"step01-exec\",\n    \"step02-uts\",\n    \"step02-uts/nested\",\n    \
                         \"rootfs\",\n    \"step3-no\",\n    \"book\",\n]\n\n[x]\ny = [\"step09-z\"]\n";
         assert_eq!(steps_in_manifest(manifest), ["step01-exec", "step02-uts"]);
     }
