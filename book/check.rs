@@ -1,7 +1,7 @@
 //! The book must never go stale, and every step chapter must follow the template
 //! (the learner's activity first): every `{{#include}}` names a file, anchor or
 //! snapshot that exists, every link and image resolves, every page is in SUMMARY.md
-//! (or included by one that is), and every step chapter has the template's twelve
+//! (or included by one that is), and every step chapter has the template's eleven
 //! parts in order, each holding what makes it that part: an experiment in a shell
 //! block, folded answers, the course's commands, the step's code and snapshots, its
 //! "you are here" grid.
