@@ -7,6 +7,8 @@
 #   2. sudo with a password, and no terminal (an editor's test runner): every
 #      command fails at once, in one line that says what to do;
 #   3. the same account in a terminal (tmux), the password typed when sudo asks.
+# Between 2 and 3, that account (sudo cannot ask it) runs the locked-down program
+# rootless.
 #
 # Run it as root, from anywhere: bash .ci/sudo-learner.sh
 # It clones this repository's HEAD (commit first), makes the accounts
@@ -124,6 +126,14 @@ out=$(no_terminal "cd course && cargo course doctor") && status=0 || status=$?
 echo "$out" | head -n 1
 expect "the doctor says why" "exit 1, step 1: no terminal to type it in: 1, steps 2-7 as step 1: 6" \
     "exit $status, step 1: no terminal to type it in: $(grep -c '^step01-exec .* no — .*no terminal to type it in' <<<"$out"), steps 2-7 as step 1: $(grep -c '^step0[2-7]-[a-z-]* *no — as step01-exec$' <<<"$out")"
+
+# Break out, then lock down: the locked-down program needs no root where the
+# kernel allows user namespaces. This account, whose sudo cannot ask, runs it as
+# itself: root inside, an unprivileged user outside.
+printf 'cd ~/course && cargo build -q -p lockdown && target/debug/lockdown run --rootfs %s/rootfs/fs /bin/sh -c "id -u; hostname"\n' "$repo" >"/home/$pw/rootless.sh"
+out=$(no_terminal "bash rootless.sh") && status=0 || status=$?
+echo "$out" | tail -n 3
+expect "lockdown as a plain user: id 0 inside, hostname container" "exit 0: 0 container" "exit $status: $(tail -n 2 <<<"$out" | xargs)"
 
 echo "== 3. $pw: sudo with a password, typed in a terminal (tmux)"
 # The learner's session, in a terminal: the doctor first (sudo asks), then, with
