@@ -44,6 +44,7 @@ pub fn run(args: Args) -> ExitCode {
         report.push(String::new());
     }
     report.extend(step_lines(&verdicts, args.verbose));
+    report.push(rootless_line(verdict::rootless(&facts).as_ref()));
     report.push(String::new());
     report.extend(summary(&facts, vm.as_deref(), &verdicts));
     // A closed pipe (`cargo course doctor | head`) is no reason to fail loudly.
@@ -72,6 +73,17 @@ fn step_lines(verdicts: &[Verdict], verbose: bool) -> Vec<String> {
         }
     }
     lines
+}
+
+/// `lockdown (rootless) ok`, or `… no — WHY; fix: FIX`: whether an ordinary user may
+/// make a user namespace here, as the locked-down program does without root (it
+/// does not count in the exit code: the seven steps run as root).
+fn rootless_line(problem: Option<&verdict::Problem>) -> String {
+    let name = format!("{:<20}", "lockdown (rootless)");
+    match problem {
+        None => format!("{name}ok"),
+        Some(problem) => format!("{name}no — {}; fix: {}", problem.why, problem.fix),
+    }
 }
 
 /// `step05-chroot-proc  ok`, or `… no — WHY; fix: FIX` (every problem with -v).

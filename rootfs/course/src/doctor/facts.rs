@@ -14,7 +14,7 @@ use nix::unistd::{User, geteuid, getuid};
 use super::machine::{self, Clues, Packages};
 use super::mounts::{self, Propagation};
 use super::probe::{self, Outcome};
-use super::verdict::{Access, Busybox, Facts};
+use super::verdict::{Access, Busybox, Facts, UsernsSettings};
 
 /// What was looked at and what it showed, in order: `(what, found)`.
 pub type Seen = Vec<(String, String)>;
@@ -40,6 +40,7 @@ pub fn gather(seen: &mut Seen) -> Facts {
         course_mount: course_mount(&mounts),
         busybox: busybox(seen),
         util_linux_missing: util_linux_missing(seen),
+        userns: userns_settings(seen),
         probes: None,
     };
     seen.push(("cgroup layout".into(), facts.layout.to_string()));
@@ -69,6 +70,23 @@ pub fn gather(seen: &mut Seen) -> Facts {
         ));
     }
     facts
+}
+
+/// The sysctls about unprivileged user namespaces that this kernel has.
+fn userns_settings(seen: &mut Seen) -> UsernsSettings {
+    let mut setting = |name: &str| {
+        let path = format!("/proc/sys/{}", name.replace('.', "/"));
+        let value = fs::read_to_string(path).ok().and_then(|text| text.trim().parse().ok());
+        let shown =
+            value.map_or_else(|| "(not on this kernel)".to_string(), |v: u64| v.to_string());
+        seen.push((format!("sysctl {name}"), shown));
+        value
+    };
+    UsernsSettings {
+        unprivileged_clone: setting("kernel.unprivileged_userns_clone"),
+        apparmor_restrict: setting("kernel.apparmor_restrict_unprivileged_userns"),
+        max_user_namespaces: setting("user.max_user_namespaces"),
+    }
 }
 
 fn read(path: &str) -> String {

@@ -10,7 +10,10 @@
 //!   and remove it all again;
 //! - namespaces: unshare the UTS, mount and PID namespaces as the steps do, set a
 //!   hostname in the new UTS namespace, make `/` private, chroot, and start a child
-//!   that must be PID 1 and mounts a fresh /proc (in the private mount namespace).
+//!   that must be PID 1 and mounts a fresh /proc (in the private mount namespace);
+//! - rootless (the locked-down program without root): a child drops to nobody
+//!   (65534), makes a user namespace, maps itself to root in it, and sets a
+//!   hostname in a UTS namespace of its own: what an ordinary user may do here.
 
 use std::fmt;
 use std::fs;
@@ -41,6 +44,10 @@ pub const CGROUP_MKDIR: &str = "cgroup-mkdir";
 pub const CGROUP_LIMIT: &str = "cgroup-pids-max";
 pub const CGROUP_JOIN: &str = "cgroup-join";
 pub const CGROUP_REMOVE: &str = "cgroup-rmdir";
+pub const USERNS: &str = "unprivileged-user-namespace";
+
+/// Who the rootless check runs as: nobody.
+const NOBODY: u32 = 65534;
 
 /// The hidden modes of `course doctor --probe …`.
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -53,6 +60,8 @@ pub enum Mode {
     Pid1Proc,
     /// Wait until stdin closes: the process the cgroup check moves.
     Idle,
+    /// As nobody: make a user namespace, and use it (the rootless check).
+    Userns,
 }
 
 /// One check's outcome, one line of the probe's report: a JSON object such as
@@ -106,8 +115,10 @@ pub fn run(mode: Mode) -> ExitCode {
     match mode {
         Mode::Root => {
             cgroup_checks(&mut report);
+            rootless_check(&mut report);
             namespace_checks(&mut report);
         }
+        Mode::Userns => report(Outcome::of(USERNS, as_nobody_in_a_user_namespace())),
         Mode::Pid1 => pid1_checks(false, &mut report),
         Mode::Pid1Proc => pid1_checks(true, &mut report),
         Mode::Idle => {
@@ -306,6 +317,43 @@ fn namespace_checks(report: &mut impl FnMut(Outcome)) {
     }
 }
 
+/// Starts `doctor --probe userns` (it reports for itself), or says why it could not.
+fn rootless_check(report: &mut impl FnMut(Outcome)) {
+    let started = self_exe().and_then(|exe| {
+        Command::new(&exe)
+            .args(["doctor", "--probe", "userns"])
+            .status()
+            .map_err(|e| io_refused("start the rootless check", e))
+    });
+    if let Err(err) = started {
+        report(Outcome::of(USERNS, Err(err)));
+    }
+}
+
+/// In the child, root: become nobody, then try what the locked-down program does
+/// rootless: a user namespace, ourselves mapped to root in it, a UTS namespace and
+/// a hostname (which needs the namespace's CAP_SYS_ADMIN: AppArmor's restriction
+/// takes it away).
+fn as_nobody_in_a_user_namespace() -> Result<String, (Option<Errno>, String)> {
+    use nix::unistd::{Gid, Uid, setgroups, setresgid, setresuid};
+    let (uid, gid) = (Uid::from_raw(NOBODY), Gid::from_raw(NOBODY));
+    setgroups(&[]).map_err(|e| refused("setgroups([])", e))?;
+    setresgid(gid, gid, gid).map_err(|e| refused(format_args!("setresgid({NOBODY})"), e))?;
+    setresuid(uid, uid, uid).map_err(|e| refused(format_args!("setresuid({NOBODY})"), e))?;
+    // Changing uids made us undumpable: our /proc/self files would stay root's, and
+    // the maps unwritable. An ordinary user who started as such is dumpable.
+    nix::sys::prctl::set_dumpable(true).map_err(|e| refused("prctl(PR_SET_DUMPABLE)", e))?;
+    unshare(CloneFlags::CLONE_NEWUSER)
+        .map_err(|e| refused(format_args!("as uid {NOBODY}, unshare(CLONE_NEWUSER)"), e))?;
+    write(Path::new("/proc/self/setgroups"), "deny")?;
+    write(Path::new("/proc/self/uid_map"), &format!("0 {NOBODY} 1"))?;
+    write(Path::new("/proc/self/gid_map"), &format!("0 {NOBODY} 1"))?;
+    unshare(CloneFlags::CLONE_NEWUTS)
+        .map_err(|e| refused("in the user namespace, unshare(CLONE_NEWUTS)", e))?;
+    sethostname("course-rootless").map_err(|e| refused("in the user namespace, sethostname", e))?;
+    Ok(format!("as uid {NOBODY}: a user namespace made, mapped to root in it, a hostname set"))
+}
+
 /// In the child: PID 1, and a fresh /proc that shows this namespace.
 fn pid1_checks(mount_proc: bool, report: &mut impl FnMut(Outcome)) {
     let pid = getpid().as_raw();
@@ -373,6 +421,15 @@ mod tests {
         assert_eq!(Outcome::ok(UTS, "made").to_string(), "ok uts-namespace: made");
         let refused = Outcome::no(MOUNT, Some(Errno::EPERM), "unshare(CLONE_NEWNS): nope");
         assert_eq!(refused.to_string(), "no mount-namespace EPERM: unshare(CLONE_NEWNS): nope");
+    }
+
+    #[test]
+    fn the_rootless_check_is_one_outcome() {
+        let outcome = Outcome::no(USERNS, Some(Errno::EPERM), "unshare(CLONE_NEWUSER): refused");
+        assert_eq!(
+            outcome.to_string(),
+            "no unprivileged-user-namespace EPERM: unshare(CLONE_NEWUSER): refused"
+        );
     }
 
     #[test]

@@ -69,8 +69,63 @@ pub struct Facts {
     pub busybox: Busybox,
     /// Of unshare and nsenter, those missing or not util-linux's.
     pub util_linux_missing: Vec<String>,
+    /// The kernel's settings that let an ordinary user make a user namespace.
+    pub userns: UsernsSettings,
     /// The root checks' outcomes; `None` when they could not run (no root).
     pub probes: Option<Vec<Outcome>>,
+}
+
+/// The sysctls that decide whether an ordinary user may make a user namespace (the
+/// locked-down program, rootless); `None` where this kernel has no such setting.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UsernsSettings {
+    /// Debian's `kernel.unprivileged_userns_clone` (0: forbidden).
+    pub unprivileged_clone: Option<u64>,
+    /// Ubuntu's `kernel.apparmor_restrict_unprivileged_userns` (1: AppArmor takes
+    /// the namespace's capabilities away).
+    pub apparmor_restrict: Option<u64>,
+    /// `user.max_user_namespaces` (0: none at all).
+    pub max_user_namespaces: Option<u64>,
+}
+
+/// Whether the locked-down program can run rootless here (`None`: it can), and
+/// if not, why and the fix. The root check's try decides; the settings explain.
+pub fn rootless(f: &Facts) -> Option<Problem> {
+    let tried = outcome(f, probe::USERNS);
+    if tried.is_some_and(|o| o.ok) {
+        return None;
+    }
+    let settings = &f.userns;
+    let sudo = sudo(f);
+    let setting = if settings.unprivileged_clone == Some(0) {
+        Some(Problem {
+            why: "kernel.unprivileged_userns_clone is 0: an ordinary user may not make a user namespace".into(),
+            fix: format!("{sudo}sysctl -w kernel.unprivileged_userns_clone=1"),
+        })
+    } else if settings.max_user_namespaces == Some(0) {
+        Some(Problem {
+            why: "user.max_user_namespaces is 0: no user namespace may be made".into(),
+            fix: format!("{sudo}sysctl -w user.max_user_namespaces=15000"),
+        })
+    } else if settings.apparmor_restrict == Some(1) {
+        Some(Problem {
+            why: "kernel.apparmor_restrict_unprivileged_userns is 1: AppArmor takes an ordinary user's user namespace its capabilities".into(),
+            fix: format!(
+                "an AppArmor profile with `userns,` for the program (see Ubuntu's apparmor.d), or {sudo}sysctl -w kernel.apparmor_restrict_unprivileged_userns=0"
+            ),
+        })
+    } else {
+        None
+    };
+    match (tried, setting) {
+        (_, Some(problem)) => Some(problem),
+        (Some(o), None) => Some(Problem {
+            why: format!("an ordinary user cannot make and use a user namespace here ({})", o.detail),
+            fix: "see the kernel's and your distribution's user namespace settings (cargo course doctor -v)".into(),
+        }),
+        // Not tried (no root) and no setting against it: presumably fine.
+        (None, None) => None,
+    }
 }
 
 /// Why a step cannot run here, and the exact fix.

@@ -31,6 +31,7 @@ fn every_check_passed() -> Vec<Outcome> {
         probe::PID,
         probe::PID1,
         probe::PROC,
+        probe::USERNS,
     ]
     .into_iter()
     .map(ok)
@@ -53,6 +54,11 @@ fn laptop() -> Facts {
         course_mount: Some(("/".into(), vec!["rw".into(), "relatime".into()])),
         busybox: Busybox::Apt { cached: false, known: true },
         util_linux_missing: vec![],
+        userns: UsernsSettings {
+            unprivileged_clone: None,
+            apparmor_restrict: None,
+            max_user_namespaces: Some(15000),
+        },
         probes: Some(every_check_passed()),
     }
 }
@@ -262,4 +268,69 @@ fn as_root_fixes_need_no_sudo() {
         ..laptop()
     };
     assert_eq!(first_failure(&facts).map(|(_, p)| p.fix), Some("apt-get update".into()));
+}
+
+#[test]
+fn rootless_is_ok_where_nobody_made_and_used_a_user_namespace() {
+    assert_eq!(rootless(&laptop()), None);
+    // The try decides: a setting that looks wrong does not overrule it.
+    let facts = Facts {
+        userns: UsernsSettings { apparmor_restrict: Some(1), ..laptop().userns },
+        ..laptop()
+    };
+    assert_eq!(rootless(&facts), None);
+}
+
+#[test]
+fn rootless_on_debian_with_unprivileged_userns_clone_off_says_the_sysctl() {
+    let mut facts = with_probe(laptop(), no(probe::USERNS, "EPERM"));
+    facts.userns.unprivileged_clone = Some(0);
+    let problem = rootless(&facts).expect("a problem");
+    assert!(problem.why.starts_with("kernel.unprivileged_userns_clone is 0"), "{}", problem.why);
+    assert_eq!(problem.fix, "sudo sysctl -w kernel.unprivileged_userns_clone=1");
+    // As root, the fix is the same without sudo; and without the try (no root),
+    // the setting alone says it.
+    let facts = Facts { access: Access::Root, probes: None, ..facts };
+    assert_eq!(
+        rootless(&facts).expect("a problem").fix,
+        "sysctl -w kernel.unprivileged_userns_clone=1"
+    );
+}
+
+#[test]
+fn rootless_on_ubuntu_24_04_names_apparmor_and_its_fixes() {
+    let mut facts = with_probe(laptop(), no(probe::USERNS, "EPERM"));
+    facts.userns.apparmor_restrict = Some(1);
+    let problem = rootless(&facts).expect("a problem");
+    assert!(
+        problem.why.contains("kernel.apparmor_restrict_unprivileged_userns is 1"),
+        "{}",
+        problem.why
+    );
+    assert!(problem.fix.contains("AppArmor profile"), "{}", problem.fix);
+    assert!(problem.fix.ends_with("sudo sysctl -w kernel.apparmor_restrict_unprivileged_userns=0"));
+}
+
+#[test]
+fn rootless_with_no_user_namespaces_at_all_says_set_the_maximum() {
+    let mut facts = without_probe(probe::USERNS);
+    facts.userns.max_user_namespaces = Some(0);
+    let problem = rootless(&facts).expect("a problem");
+    assert!(problem.why.starts_with("user.max_user_namespaces is 0"), "{}", problem.why);
+    assert_eq!(problem.fix, "sudo sysctl -w user.max_user_namespaces=15000");
+}
+
+#[test]
+fn rootless_refused_for_another_reason_says_what_the_kernel_said() {
+    let facts = with_probe(laptop(), no(probe::USERNS, "ENOSPC"));
+    let problem = rootless(&facts).expect("a problem");
+    assert!(problem.why.contains("refused: ENOSPC"), "{}", problem.why);
+    // Not tried, nothing against it: presumably fine.
+    assert_eq!(rootless(&without_probe(probe::USERNS)), None);
+}
+
+#[test]
+fn rootless_does_not_change_the_seven_steps() {
+    let facts = with_probe(laptop(), no(probe::USERNS, "EPERM"));
+    assert!(verdicts(&facts).iter().all(|v| v.problems.is_empty()));
 }
