@@ -5,7 +5,7 @@ use std::fs;
 use std::path::PathBuf;
 
 use harness::{
-    Output, assert_option_accepted, cgroup_hierarchy, cgroup_of, cgroups_printed,
+    Output, assert_option_accepted, cgroup_hierarchy, cgroup_of, cgroups_printed, claim,
     host_namespace_link, pids_hierarchy, read_cgroup_file, step,
 };
 
@@ -121,4 +121,282 @@ fn cpu_max() {
     assert_no_cgroup_left(&out, &[cgroup], &["cpu"]);
 }
 
-harness::tests!(cgroup_namespace, memory_max, cpu_max);
+// The lock-down, one part each (../../book/src/break-out.md): each check tries in a
+// container the escapes that part stops, as `cargo course escape` does, harmless
+// to the host (what is written is the value read; a node made is never opened),
+// and requires them held; then looks for the part where the kernel shows it.
+
+/// The verdict of an escape script, printed and final: `held WHY`, `escaped WHAT`,
+/// `skipped WHY`; and `first`, the first line of a message.
+const PRELUDE: &str = r#"
+held() { echo "held $*"; exit 0; }
+escaped() { echo "escaped $*"; exit 0; }
+skipped() { echo "skipped $*"; exit 0; }
+first() { echo "$1" | head -n 1; }
+"#;
+
+/// Mount the hierarchy of the pids controller, write back the container's pids.max.
+const CGROUP_LIMIT: &str = r#"
+[ -r /proc/self/cgroup ] || skipped "no /proc/self/cgroup in the container to find its cgroup"
+m=/tmp/exercise-cgroup
+trap 'umount $m 2>/dev/null; rmdir $m 2>/dev/null' EXIT
+mkdir -p $m
+own=$(sed -n 's/^[0-9]*:pids://p' /proc/self/cgroup)
+if [ -n "$own" ]; then
+    kind="the cgroup v1 pids hierarchy"; out=$(mount -t cgroup -o pids cgroup $m 2>&1)
+else
+    own=$(sed -n 's/^0:://p' /proc/self/cgroup)
+    kind="the cgroup2 tree"; out=$(mount -t cgroup2 cgroup2 $m 2>&1)
+fi || held "mount of $kind refused: $(first "$out")"
+f=$m$own/pids.max
+[ -e "$f" ] || escaped "mounted $kind; the container's cgroup ($own) has no pids.max"
+v=$(cat "$f")
+out=$({ printf '%s\n' "$v" > "$f"; } 2>&1) || held "mounted $kind, but writing $own/pids.max was refused: $(first "$out")"
+escaped "mounted $kind and wrote pids.max of the container's own cgroup $own (wrote back $v)"
+"#;
+
+/// Write the host kernel's core_pattern back, through the container's /proc.
+const PROC_SYS: &str = r#"
+f=/proc/sys/kernel/core_pattern
+[ -e $f ] || skipped "no $f in the container (no /proc mounted?)"
+v=$(cat $f)
+out=$({ printf '%s\n' "$v" > $f; } 2>&1) || held "writing $f refused: $(first "$out")"
+escaped "wrote $f, a setting of the host's kernel (wrote back \"$v\")"
+"#;
+
+/// Mount a proc of the container's own, and unmount it.
+const FRESH_PROC: &str = r#"
+m=/tmp/exercise-proc
+trap 'umount $m 2>/dev/null; rmdir $m 2>/dev/null' EXIT
+mkdir -p $m
+out=$(mount -t proc proc $m 2>&1) || held "mount -t proc refused: $(first "$out")"
+escaped "mounted a fresh proc at $m: its /sys is the host kernel's settings, writable"
+"#;
+
+/// Make a node for the device of the host's root filesystem, never opened, and remove it.
+fn disk_node() -> String {
+    use std::os::unix::fs::MetadataExt;
+    let dev = fs::metadata("/").map(|meta| meta.dev()).unwrap_or_default();
+    let (major, minor) = (nix::sys::stat::major(dev), nix::sys::stat::minor(dev));
+    format!(
+        r#"
+n=/tmp/exercise-disk-node
+trap 'rm -f $n' EXIT
+out=$(mknod $n b {major} {minor} 2>&1) || held "mknod of the host's root device {major}:{minor} refused: $(first "$out")"
+escaped "made a node for the host's root device ({major}:{minor}; not opened): reading it reads every file of the host"
+"#
+    )
+}
+
+/// Try the escape `name` of the book's table with `script` in a container of the
+/// program under test, and require it held (or skipped, when `may_skip`: this
+/// kernel lacks what it needs).
+fn assert_held(name: &str, script: &str, may_skip: bool, hint: &str) {
+    let out = step!().sh(&format!("{PRELUDE}{script}"));
+    let verdict = out.stdout.lines().find(|line| {
+        ["held ", "escaped ", "skipped "].iter().any(|verdict| line.starts_with(verdict))
+    });
+    let held =
+        verdict.is_some_and(|v| v.starts_with("held ") || may_skip && v.starts_with("skipped "));
+    claim(format!("the `{name}` escape (book: Break out, then lock down) is held"))
+        .expected("held: the kernel refuses it")
+        .shown(verdict.unwrap_or("no verdict: the container did not run the escape"))
+        .program(&out)
+        .hint(hint)
+        .holds(held);
+}
+
+/// `cat FILE; echo --; …` of `files` in a container; what each printed.
+fn read_inside(files: &[&str]) -> Vec<String> {
+    let script: Vec<String> = files.iter().map(|file| format!("cat {file}")).collect();
+    let out = step!().sh(&script.join("; echo --; "));
+    claim(format!("`cat {}` inside", files.join(" ")))
+        .expected("exit code 0")
+        .program(&out)
+        .holds(out.code == 0);
+    out.stdout.split("--\n").map(String::from).collect()
+}
+
+/// The value of `field` in a /proc/PID/status (`CapEff:\t00000000000405fb`).
+fn status_field<'a>(status: &'a str, field: &str) -> &'a str {
+    let value = status.lines().find_map(|line| line.strip_prefix(field)?.strip_prefix(':'));
+    value.unwrap_or("(none)").trim()
+}
+
+/// Docker's default capabilities, less CAP_MKNOD, CAP_NET_RAW, CAP_SETFCAP and
+/// CAP_AUDIT_WRITE, as /proc/PID/status shows them: CHOWN, DAC_OVERRIDE, FOWNER,
+/// FSETID, KILL, SETGID, SETUID, SETPCAP, NET_BIND_SERVICE, SYS_CHROOT.
+const KEPT_CAPABILITIES: &str = "00000000000405fb";
+
+fn lock_capabilities() {
+    let status = read_inside(&["/proc/1/status", "/proc/self/status"]);
+    let none = "0000000000000000";
+    let expected = [
+        ("CapBnd", KEPT_CAPABILITIES),
+        ("CapPrm", KEPT_CAPABILITIES),
+        ("CapEff", KEPT_CAPABILITIES),
+        ("CapInh", none),
+        ("CapAmb", none),
+        ("NoNewPrivs", "1"),
+    ];
+    for (who, status) in ["PID 1 (`child`)", "the command"].into_iter().zip(&status) {
+        for (field, value) in expected {
+            let shown = status_field(status, field);
+            claim(format!("{field} of {who}, in its /proc/PID/status inside"))
+                .expected(format!("{field}: {value}"))
+                .shown(format!("{field}: {shown}"))
+                .hint(
+                    "in `child`, before the command starts: drop every other capability from \
+                     the bounding set (PR_CAPBSET_DROP) first, clear the ambient set, set the \
+                     effective, permitted and inheritable sets (capset), then \
+                     prctl(PR_SET_NO_NEW_PRIVS)",
+                )
+                .holds(shown == value);
+        }
+    }
+    let hint = "without CAP_SYS_ADMIN no mount works; without CAP_MKNOD no device node";
+    assert_held("cgroup limit", CGROUP_LIMIT, false, hint);
+    assert_held("disk device", &disk_node(), false, hint);
+}
+
+fn lock_user_namespace() {
+    let read = read_inside(&["/proc/self/uid_map", "/proc/self/gid_map"]);
+    for (kind, map) in ["uid", "gid"].into_iter().zip(&read) {
+        // Each line: the first ID inside, the first outside, how many.
+        let ranges: Vec<Vec<u64>> = map
+            .lines()
+            .map(|line| line.split_whitespace().filter_map(|n| n.parse().ok()).collect())
+            .collect();
+        let root_outside = ranges.iter().find(|r| r.len() == 3 && r[0] == 0).map(|r| r[1]);
+        let maps_host_root = ranges.iter().any(|r| r.len() == 3 && r[1] == 0);
+        claim(format!("/proc/self/{kind}_map inside: root inside is not root outside"))
+            .expected(format!(
+                "{kind} 0 mapped to an unprivileged {kind} outside, and the host's 0 to none: \
+                 `0 65534 1`, or a range of /etc/sub{kind} such as `0 100000 65536`"
+            ))
+            .shown(format!("{}\n(`0 0 4294967295` is the host's own)", map.trim_end()))
+            .hint(
+                "clone (or unshare) with CLONE_NEWUSER together with the other namespaces, \
+                 and have `run`, still outside, write the child's uid_map and gid_map \
+                 (user_namespaces(7))",
+            )
+            .holds(root_outside.is_some_and(|id| id != 0) && !maps_host_root);
+    }
+    let hint = "root inside must be an unprivileged user outside: the host's settings and \
+                cgroup files belong to the host's root";
+    assert_held("/proc/sys", PROC_SYS, false, hint);
+    assert_held("cgroup limit", CGROUP_LIMIT, false, hint);
+}
+
+/// runc's read-only paths of /proc, and its masked ones (each where this kernel has it).
+const READ_ONLY: [&str; 5] =
+    ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"];
+const MASKED: [&str; 9] = [
+    "/proc/acpi",
+    "/proc/asound",
+    "/proc/kcore",
+    "/proc/keys",
+    "/proc/latency_stats",
+    "/proc/sched_debug",
+    "/proc/scsi",
+    "/proc/timer_list",
+    "/proc/timer_stats",
+];
+
+fn lock_masked_paths() {
+    let paths = READ_ONLY.iter().chain(&MASKED).copied().collect::<Vec<_>>().join(" ");
+    let script = format!(
+        "cat /proc/self/mountinfo; echo --; for f in {paths}; do [ -e $f ] && echo $f; done; true"
+    );
+    let out = step!().sh(&script);
+    claim("the container runs").expected("exit code 0").program(&out).holds(out.code == 0);
+    let (mountinfo, present) = out.stdout.split_once("--\n").unwrap_or_default();
+    // The last mount at a mount point is the one seen there: its options (field 6).
+    let options_at = |path: &str| {
+        let fields = |line: &str| line.split(' ').map(String::from).collect::<Vec<_>>();
+        mountinfo
+            .lines()
+            .map(fields)
+            .filter(|f| f.len() > 5 && f[4] == path)
+            .last()
+            .map(|f| f[5].clone())
+    };
+    let present: Vec<&str> = present.lines().collect();
+    for path in READ_ONLY.into_iter().filter(|path| *path == "/proc/sys" || present.contains(path))
+    {
+        let options = options_at(path);
+        claim(format!("{path} is a read-only mount in /proc/self/mountinfo inside"))
+            .expected(format!("a mount at {path} whose options start with `ro`"))
+            .shown(
+                options
+                    .as_deref()
+                    .map_or(format!("no mount at {path}"), |o| format!("options {o}")),
+            )
+            .hint(format!(
+                "after /proc is mounted: bind-mount {path} on itself, then remount that bind \
+                 mount MS_BIND | MS_REMOUNT | MS_RDONLY (a bind mount takes the flags of the \
+                 one it copies)"
+            ))
+            .holds(options.is_some_and(|o| o.split(',').any(|o| o == "ro")));
+    }
+    for path in MASKED.into_iter().filter(|path| present.contains(path)) {
+        claim(format!("{path} is hidden inside"))
+            .expected(format!("a mount at {path}: /dev/null bound on a file, an empty read-only tmpfs on a directory"))
+            .shown(format!("no mount at {path}: the host's, readable"))
+            .hint("after /proc is mounted: mount /dev/null (MS_BIND) over each such file")
+            .holds(options_at(path).is_some());
+    }
+    let hint = "/proc/sys must be mounted read-only in the container";
+    assert_held("/proc/sys", PROC_SYS, false, hint);
+}
+
+fn lock_seccomp() {
+    let status = read_inside(&["/proc/1/status", "/proc/self/status"]);
+    for (who, status) in ["PID 1 (`child`)", "the command"].into_iter().zip(&status) {
+        let shown = status_field(status, "Seccomp");
+        claim(format!("Seccomp of {who}, in its /proc/PID/status inside"))
+            .expected("Seccomp: 2 (a filter: SECCOMP_MODE_FILTER)")
+            .shown(format!("Seccomp: {shown}"))
+            .hint(
+                "in `child`, before the command starts: install a BPF filter with \
+                 prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, …) (seccomp(2)); the command \
+                 inherits it",
+            )
+            .holds(shown == "2");
+    }
+    let hint = "the filter must refuse mount(2) (and the new mount API) with EPERM, whatever \
+                the capabilities";
+    assert_held("fresh proc", FRESH_PROC, false, hint);
+    assert_held("cgroup limit", CGROUP_LIMIT, false, hint);
+}
+
+fn lock_network() {
+    let script = "readlink /proc/self/ns/net; echo --; sed -n '3,$s/:.*//p' /proc/net/dev";
+    let out = step!().sh(script);
+    claim("the container runs").expected("exit code 0").program(&out).holds(out.code == 0);
+    let (namespace, interfaces) = out.stdout.split_once("--\n").unwrap_or_default();
+    let host = host_namespace_link("net");
+    let hint = "add CLONE_NEWNET to the namespaces `run` makes";
+    claim("the `network` escape (book: Break out, then lock down) is held: readlink /proc/self/ns/net inside")
+        .expected(format!("a network namespace other than the host's {host}"))
+        .shown(namespace.trim())
+        .hint(hint)
+        .holds(namespace.trim() != host);
+    let interfaces: Vec<&str> = interfaces.split_whitespace().collect();
+    claim("the interfaces inside (/proc/net/dev)")
+        .expected("lo only")
+        .shown(interfaces.join(" "))
+        .hint(hint)
+        .holds(interfaces == ["lo"]);
+}
+
+harness::tests!(
+    cgroup_namespace,
+    memory_max,
+    cpu_max,
+    lock_capabilities,
+    lock_user_namespace,
+    lock_masked_paths,
+    lock_seccomp,
+    lock_network
+);
