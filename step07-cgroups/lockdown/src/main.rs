@@ -3,9 +3,9 @@
 //! `lockdown run [--pids-max N] [--rootfs DIR] CMD [ARGS]...` keeps step 7's contract
 //! (UTS, PID and mount namespaces, a fresh /proc, a pids cgroup) and adds, one part
 //! each, what `cargo course escape` finds missing in step 7: `pivot_root` instead
-//! of chroot; capabilities dropped to a few, and no_new_privs; a user namespace, whose root is nobody outside;
-//! /proc's dangerous files read-only or hidden; a seccomp filter; a network
-//! namespace. Each part says which escapes it stops.
+//! of chroot; capabilities dropped to a few, and no_new_privs; a user namespace,
+//! whose root is nobody outside; /proc's dangerous files read-only or hidden; a
+//! seccomp filter; a network namespace. Each part says which escapes it stops.
 //!
 //! For measuring, `LOCKDOWN_WITHOUT=FEATURE,...` (or the hidden `--without`) turns
 //! parts off: then the escapes they stop come back.
