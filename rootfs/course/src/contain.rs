@@ -25,6 +25,7 @@
 //! `outside.rs` and `inside.rs` are the two processes, `cgroups.rs` the job's cgroups.
 
 mod cgroups;
+mod files;
 mod inside;
 mod outside;
 

@@ -15,6 +15,7 @@ use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
 use nix::unistd::{Pid, getpid};
 
 use super::cgroups::{Hierarchy, hierarchies_here, write_cgroup_file};
+use super::files;
 use super::{FAILED, exit_status, keep_from_children};
 
 /// As the job's PID 1: new mount and UTS namespaces, a fresh /proc, the job's
@@ -32,6 +33,7 @@ pub(super) fn inside(job: &str, count_fd: RawFd, command: &[OsString]) -> Result
     join_job(&hierarchies, job)?;
     cgroup_namespace(&hierarchies)?;
     number_from_high_up();
+    files::read_only_kernel_settings()?;
     let status = run_command(command);
     reap_orphans();
     let left = processes_left();
@@ -41,12 +43,14 @@ pub(super) fn inside(job: &str, count_fd: RawFd, command: &[OsString]) -> Result
 }
 
 /// New mount and UTS namespaces, `/` private in ours (so that no mount of ours
-/// propagates to the host), and a /proc of our PID namespace.
+/// propagates to the host), the host's files read-only but where grading writes
+/// (see `files.rs`), and a /proc of our PID namespace.
 fn private_namespaces() -> Result<(), String> {
     unshare(CloneFlags::CLONE_NEWNS | CloneFlags::CLONE_NEWUTS)
         .map_err(|e| format!("cannot make mount and UTS namespaces: {e}"))?;
     mount(None::<&str>, "/", None::<&str>, MsFlags::MS_REC | MsFlags::MS_PRIVATE, None::<&str>)
         .map_err(|e| format!("cannot make / private: {e}"))?;
+    files::contain_files()?;
     let flags = MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC;
     mount(Some("proc"), "/proc", Some("proc"), flags, None::<&str>)
         .map_err(|e| format!("cannot mount a fresh proc on /proc: {e}"))

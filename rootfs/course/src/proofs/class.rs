@@ -4,13 +4,17 @@
 //! alice hands in the course's own programs; bob the C implementation of the
 //! contract (rootfs/other-languages/c), one binary for all steps; carol's step 1
 //! hangs; dave's step 1 works but leaves a daemon behind and writes a file outside
-//! its root filesystem; erin handed in steps 1 and 2 only, step 2 without its
+//! its root filesystem; mallory's step 1 works too, but tries to write the host's
+//! files (/tmp, /var/tmp, /etc, the grading user's home), lifts its job's pids
+//! limit and its own rlimits, and leaves a daemon; erin handed in steps 1 and 2 only, step 2 without its
 //! feature, and two exercises (step 6's pivot_root, step 2's hostname_flag). `course
 //! class` (this very program, copied) grades them twice: the table must say so, aligned
 //! whatever its columns, and say what grading cleaned up after dave; the two CSVs
 //! must be the same, carol must cost the time limit and not much more, and no
-//! process, cgroup or mount of theirs may be left. (Dave's file IS written: files
-//! are the one thing grading does not contain; see the teacher's page.)
+//! process, cgroup or mount of theirs may be left, nor any file dave or mallory
+//! wrote on the host: the job sees the host's files read-only, and what it writes
+//! in /tmp and the like lands in an overlay that goes with it (see the teacher's
+//! page for what is not contained).
 
 use std::fs;
 use std::os::unix::fs::{PermissionsExt, symlink};
@@ -32,17 +36,21 @@ const LIMIT: u64 = 40;
 /// How much longer than the limit carol's hang may live: "not much more".
 const SLACK: Duration = Duration::from_secs(5);
 /// The processes the students start that grading must end.
-const LEFT: [&str; 2] = ["sleep 4242", "sleep 1000"];
+const LEFT: [&str; 3] = ["sleep 4242", "sleep 1000", "sleep 4343"];
 /// The file dave's step 1 writes outside its root filesystem.
 const DAVE_WAS_HERE: &str = "/tmp/dave-was-here";
+/// The host's files mallory's step 1 tries to write, but those in the grading
+/// user's home ([`mallory_files`]).
+const MALLORY: [&str; 3] = ["/var/tmp/mallory", "/etc/mallory", "/tmp/mallory"];
 
 /// (student, column, verdict the CSV must say, why).
-const VERDICTS: [(&str, &str, &str, &str); 8] = [
+const VERDICTS: [(&str, &str, &str, &str); 9] = [
     ("alice", "step07", "pass", "the course's own program"),
     ("bob", "step07", "pass", "the C program"),
     ("carol", "step01", "timed out", "it hangs"),
     ("carol", "step02", "missing", "not handed in"),
     ("dave", "step01", "pass", "it works, and leaves a daemon"),
+    ("mallory", "step01", "pass", "it works, and tries to write the host's files"),
     ("erin", "step02", "FAIL", "step 1's program"),
     ("erin", "step06-pivot_root", "FAIL", "step 6's program: the exercise not done"),
     ("erin", "step02-hostname_flag", "FAIL", "step 2's program: the exercise not done"),
@@ -78,7 +86,9 @@ pub fn prove(steps: &[Step], verbose: bool) -> Vec<Outcome> {
         })
         .collect();
     let mut outcomes = proofs(&class.0, &rounds, bob, verbose);
-    let _ = fs::remove_file(DAVE_WAS_HERE);
+    for file in host_files() {
+        let _ = fs::remove_file(file);
+    }
     drop(class);
     if let Some(first) = outcomes.first_mut() {
         first.seconds = started.elapsed().as_secs_f64();
@@ -108,13 +118,16 @@ fn make(dir: &Path, steps: &[Step], verbose: bool) -> Result<Result<(), String>,
     let built = build.output().map_err(|err| err.to_string());
     built.and_then(|out| succeeded(&out)).map_err(|why| format!("cargo build: {why}"))?;
     let _ = fs::remove_dir_all(dir);
+    for file in host_files() {
+        let _ = fs::remove_file(file); // left by an older proof: not this one's doing
+    }
     // This very program, copied: cargo may rebuild it meanwhile (the runner knows
     // it by its name, `course`). A hidden folder is no student.
     let course = dir.join(".course/course");
     fs::create_dir_all(dir.join(".course"))
         .and_then(|()| fs::copy("/proc/self/exe", &course))
         .map_err(|err| format!("cannot copy this program to {}: {err}", course.display()))?;
-    for student in ["alice", "bob", "carol", "dave", "erin"] {
+    for student in ["alice", "bob", "carol", "dave", "erin", "mallory"] {
         let folder = dir.join(student);
         fs::create_dir_all(&folder)
             .map_err(|err| format!("cannot create {}: {err}", folder.display()))?;
@@ -141,6 +154,16 @@ fn make(dir: &Path, steps: &[Step], verbose: bool) -> Result<Result<(), String>,
          setsid sleep 4242 </dev/null >/dev/null 2>&1 &\nexec \"$@\"\n"
     );
     script(&dir.join("dave/step01"), &dave)?;
+    let writes: Vec<String> =
+        mallory_files().iter().map(|f| format!("echo mallory >>{}", f.display())).collect();
+    let mallory = format!(
+        "#!/bin/sh\nshift\nexec 3>&2 2>/dev/null\n{}\n\
+         echo max >/sys/fs/cgroup/pids/pids.max\necho max >/sys/fs/cgroup/pids.max\n\
+         ulimit -n 65536; ulimit -u unlimited\n\
+         setsid sleep 4343 </dev/null >/dev/null 2>&1 3>&- &\nexec \"$@\" 2>&3 3>&-\n",
+        writes.join("\n")
+    );
+    script(&dir.join("mallory/step01"), &mallory)?;
     let name = |number: u8| super::table::step_name(steps, number);
     let erin = dir.join("erin");
     link(&program(&name(1)), &erin.join("step01"))?;
@@ -148,6 +171,25 @@ fn make(dir: &Path, steps: &[Step], verbose: bool) -> Result<Result<(), String>,
     link(&program(&name(6)), &erin.join("step06-pivot_root"))?;
     link(&program(&name(2)), &erin.join("step02-hostname_flag"))?;
     Ok(made)
+}
+
+/// The host's files mallory tries to write: [`MALLORY`] and one in the home of
+/// the user grading (`$HOME`, and `$SUDO_USER`'s under sudo).
+fn mallory_files() -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = MALLORY.iter().map(PathBuf::from).collect();
+    let home = std::env::var_os("HOME").map(PathBuf::from);
+    let sudo_user = std::env::var("SUDO_USER").ok().map(|user| PathBuf::from("/home").join(user));
+    for home in home.into_iter().chain(sudo_user).filter(|home| home.is_dir()) {
+        files.push(home.join("mallory"));
+    }
+    files
+}
+
+/// Every file of the host a student tries to write: dave's and mallory's.
+fn host_files() -> Vec<PathBuf> {
+    let mut files = mallory_files();
+    files.push(PathBuf::from(DAVE_WAS_HERE));
+    files
 }
 
 fn link(target: &Path, link: &Path) -> Result<(), String> {
@@ -274,6 +316,9 @@ fn proofs(dir: &Path, rounds: &[Round], bob: Result<(), String>, verbose: bool) 
     prove("no grading cgroup (course-class-*) is left".into(), no_cgroup_left(), Vec::new());
     let title = "no mount under the class folder is left".into();
     prove(title, no_mount_left(dir), Vec::new());
+    let files: Vec<String> = host_files().iter().map(|f| f.display().to_string()).collect();
+    let title = format!("no file dave or mallory wrote reaches the host ({})", files.join(", "));
+    prove(title, no_host_file(), Vec::new());
     outcomes
 }
 
@@ -446,6 +491,22 @@ fn no_cgroup_left() -> Result<String, String> {
     match left.is_empty() {
         true => Ok("none".into()),
         false => Err(format!("left: {}", left.join(", "))),
+    }
+}
+
+/// None of the host's files dave and mallory write exists (those found are removed).
+fn no_host_file() -> Result<String, String> {
+    let found: Vec<String> = host_files()
+        .into_iter()
+        .filter(|file| file.exists())
+        .map(|file| {
+            let _ = fs::remove_file(&file);
+            file.display().to_string()
+        })
+        .collect();
+    match found.is_empty() {
+        true => Ok("none".into()),
+        false => Err(format!("written on the host (now removed): {}", found.join(", "))),
     }
 }
 
