@@ -9,9 +9,11 @@
 //! grading of a step ends, or its time is up, every process left in it is killed
 //! (daemons included), mounts go with the mount namespace, and the cgroups the
 //! programs left are removed; the table says, per student, what had to be cleaned
-//! up. Files are not contained: a program run as root can write anywhere it can
-//! reach (see the teacher's page). Inside a job the tests run one at a time, so
-//! that the same program gets the same result every time.
+//! up. The host's files are read-only in the job, and what it writes (in /tmp, a
+//! home, the course's rootfs/ and target/) goes to overlays that go with it: that
+//! stops accidents and ordinary hostile writes, not a root program that remounts
+//! on purpose (see the teacher's page). Inside a job the tests run one at a time,
+//! so that the same program gets the same result every time.
 
 use std::collections::BTreeSet;
 use std::fs;
