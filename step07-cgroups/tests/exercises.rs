@@ -304,6 +304,8 @@ const MASKED: [&str; 9] = [
 ];
 
 fn lock_masked_paths() {
+    let hint = "/proc/sys must be mounted read-only in the container";
+    assert_held("/proc/sys", PROC_SYS, false, hint);
     let paths = READ_ONLY.iter().chain(&MASKED).copied().collect::<Vec<_>>().join(" ");
     let script = format!(
         "cat /proc/self/mountinfo; echo --; for f in {paths}; do [ -e $f ] && echo $f; done; true"
@@ -346,8 +348,6 @@ fn lock_masked_paths() {
             .hint("after /proc is mounted: mount /dev/null (MS_BIND) over each such file")
             .holds(options_at(path).is_some());
     }
-    let hint = "/proc/sys must be mounted read-only in the container";
-    assert_held("/proc/sys", PROC_SYS, false, hint);
 }
 
 fn lock_seccomp() {
