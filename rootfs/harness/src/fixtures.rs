@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Mutex, MutexGuard};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use nix::unistd::geteuid;
 use procfs::process::Process;
@@ -40,20 +41,28 @@ impl Drop for HostMounts {
 }
 
 /// A directory of a test's own in the temporary directory, named after `name`, this
-/// process and a counter; empty when made, and removed with what it holds when
-/// dropped, also when the test fails (a mount left on it is detached first).
+/// process, a counter and the clock; new when made (never one that was there), and
+/// removed with what it holds when dropped, also when the test fails (a mount left
+/// on it is detached first).
 pub struct ScratchDir(PathBuf);
 
 impl ScratchDir {
     pub fn new(name: &str) -> ScratchDir {
         static N: AtomicU32 = AtomicU32::new(0);
-        let n = N.fetch_add(1, Ordering::Relaxed);
-        let dir = std::env::temp_dir().join(format!("{name}-{}-{n}", std::process::id()));
-        let scratch = ScratchDir(dir);
-        let _ = remove_tree(&scratch.0);
-        fs::create_dir_all(&scratch.0)
-            .unwrap_or_else(|err| panic!("mkdir {}: {err}", scratch.0.display()));
-        scratch
+        // The PID alone does not make the name unique: two gradings, each in a PID
+        // namespace of its own, may both run as the same PID.
+        loop {
+            let n = N.fetch_add(1, Ordering::Relaxed);
+            let nanos =
+                SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |t| t.subsec_nanos());
+            let name = format!("{name}-{}-{n}-{nanos:x}", std::process::id());
+            let dir = std::env::temp_dir().join(name);
+            match fs::create_dir(&dir) {
+                Ok(()) => return ScratchDir(dir),
+                Err(err) if err.kind() == ErrorKind::AlreadyExists => continue,
+                Err(err) => panic!("mkdir {}: {err}", dir.display()),
+            }
+        }
     }
 
     pub fn path(&self) -> &Path {
