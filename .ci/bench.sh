@@ -242,7 +242,7 @@ write_machine() {
 # Two bars per command, one at a time and back to back, drawn by gnuplot.
 write_plot() {
     gnuplot >>"$LOG" 2>&1 <<EOF || fail "gnuplot could not draw the plot"
-set terminal svg size 760,330 font "sans,13" background "white"; set output "$OUT/start-times.svg"
+set terminal svg size 760,330 font "sans,15" background "white"; set output "$OUT/start-times.svg"
 set title "Starting /bin/true in a container: median milliseconds"
 set yrange [:] reverse; set offsets 0, graph 0.1, 0.6, 0.6; set xrange [0:*]; set lmargin 30
 set xtics out nomirror; set ytics nomirror scale 0; set grid xtics; set border 3
@@ -250,8 +250,8 @@ set key top right; set style fill solid 1.0 noborder
 plot "$WORK/plot.dat" using (\$2/2):(\$0-0.2):(\$2/2):(0.18):ytic(1) with boxxyerror \
         lc rgb "#2b6cb0" title "one at a time", \
      "" using (\$3/2):(\$0+0.2):(\$3/2):(0.18) with boxxyerror lc rgb "#9ec5e8" title "back to back", \
-     "" using 2:(\$0-0.2):(sprintf(" %.1f", \$2)) with labels left font ",11" notitle, \
-     "" using 3:(\$0+0.2):(sprintf(" %.1f", \$3)) with labels left font ",11" notitle
+     "" using 2:(\$0-0.2):(sprintf(" %.1f", \$2)) with labels left font ",14" notitle, \
+     "" using 3:(\$0+0.2):(sprintf(" %.1f", \$3)) with labels left font ",14" notitle
 EOF
 }
 
