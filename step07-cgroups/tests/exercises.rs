@@ -320,7 +320,7 @@ fn lock_masked_paths() {
             .lines()
             .map(fields)
             .filter(|f| f.len() > 5 && f[4] == path)
-            .last()
+            .next_back()
             .map(|f| f[5].clone())
     };
     let present: Vec<&str> = present.lines().collect();
