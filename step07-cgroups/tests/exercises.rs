@@ -319,8 +319,7 @@ fn lock_masked_paths() {
         mountinfo
             .lines()
             .map(fields)
-            .filter(|f| f.len() > 5 && f[4] == path)
-            .next_back()
+            .rfind(|f| f.len() > 5 && f[4] == path)
             .map(|f| f[5].clone())
     };
     let present: Vec<&str> = present.lines().collect();
