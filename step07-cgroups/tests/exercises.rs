@@ -316,11 +316,7 @@ fn lock_masked_paths() {
     // The last mount at a mount point is the one seen there: its options (field 6).
     let options_at = |path: &str| {
         let fields = |line: &str| line.split(' ').map(String::from).collect::<Vec<_>>();
-        mountinfo
-            .lines()
-            .map(fields)
-            .rfind(|f| f.len() > 5 && f[4] == path)
-            .map(|f| f[5].clone())
+        mountinfo.lines().map(fields).rfind(|f| f.len() > 5 && f[4] == path).map(|f| f[5].clone())
     };
     let present: Vec<&str> = present.lines().collect();
     for path in READ_ONLY.into_iter().filter(|path| *path == "/proc/sys" || present.contains(path))
