@@ -36,6 +36,15 @@ const STAGING: &str = "/proc";
 /// the places grading writes an overlay each, takes the host's /proc away. Then
 /// the caller mounts the job's /proc.
 pub(super) fn contain_files() -> Result<(), String> {
+    if !overlays_work() {
+        // A kernel without overlayfs (a minimal VM's): the places grading writes
+        // cannot be given back writable, so the host's files stay as they are.
+        eprintln!(
+            "course contain: this kernel mounts no overlay filesystem: the job's files are \
+             not contained (it may write the host's)"
+        );
+        return Ok(());
+    }
     // The one host file the job writes: the graded checks' records, which the
     // grading reads once the job is done. A mount of its own, kept writable, that
     // the overlay on its directory puts back on top.
@@ -200,6 +209,38 @@ fn home_of(user: &str) -> Option<PathBuf> {
         let fields: Vec<&str> = line.split(':').collect();
         (fields.len() >= 7 && fields[0] == user).then(|| PathBuf::from(fields[5]))
     })
+}
+
+/// Whether this kernel mounts an overlay (its module, if any, loads on the first
+/// try): one tried on a tmpfs of the moment, taken down again.
+fn overlays_work() -> bool {
+    let staging = Path::new(STAGING);
+    let flags = MsFlags::MS_NOSUID;
+    if mount(Some("course-contain"), staging, Some("tmpfs"), flags, Some("mode=0700")).is_err() {
+        return false;
+    }
+    let dirs = ["lower", "upper", "work", "top"].map(|name| staging.join(name));
+    let made = dirs.iter().all(|dir| fs::create_dir(dir).is_ok());
+    let options = format!(
+        "lowerdir={},upperdir={},workdir={}",
+        dirs[0].display(),
+        dirs[1].display(),
+        dirs[2].display()
+    );
+    let works = made
+        && mount(
+            Some("course-contain"),
+            &dirs[3],
+            Some("overlay"),
+            MsFlags::empty(),
+            Some(&*options),
+        )
+        .is_ok();
+    if works {
+        let _ = umount2(&dirs[3], MntFlags::MNT_DETACH);
+    }
+    let _ = umount2(staging, MntFlags::MNT_DETACH);
+    works
 }
 
 /// Whether overlayfs's options can name `path` (a comma or colon would split them).
