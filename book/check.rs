@@ -17,6 +17,9 @@ use pulldown_cmark::{
 };
 
 mod chapters;
+#[path = "pages.rs"]
+mod pages;
+use pages::{pages, src};
 
 /// The course's steps, as the workspace lists them (harness::steps()).
 fn steps() -> Vec<&'static str> {
@@ -25,29 +28,6 @@ fn steps() -> Vec<&'static str> {
 
 /// How a folded answer starts.
 const ANSWER: &str = "<summary>Answer</summary>";
-
-fn src() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("src")
-}
-
-/// Every Markdown page of the book, relative to `src/`.
-fn pages() -> Vec<PathBuf> {
-    fn walk(dir: &Path, pages: &mut Vec<PathBuf>) {
-        let mut entries: Vec<_> = fs::read_dir(dir).into_iter().flatten().flatten().collect();
-        entries.sort_by_key(|entry| entry.path());
-        for entry in entries {
-            let path = entry.path();
-            if path.is_dir() {
-                walk(&path, pages);
-            } else if path.extension().is_some_and(|ext| ext == "md") {
-                pages.push(path.strip_prefix(src()).unwrap_or(&path).to_path_buf());
-            }
-        }
-    }
-    let mut pages = Vec::new();
-    walk(&src(), &mut pages);
-    pages
-}
 
 fn read(path: &Path) -> String {
     fs::read_to_string(path).unwrap_or_else(|err| panic!("read {}: {err}", path.display()))

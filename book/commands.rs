@@ -76,6 +76,10 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use pulldown_cmark::{CodeBlockKind, Event, Options, Parser, Tag, TagEnd};
+
+#[path = "pages.rs"]
+mod pages;
+use pages::{pages, src};
 use regex::Regex;
 
 /// The shells a block runs under, as `sh`: name, and the program mounted over
@@ -100,10 +104,6 @@ const NEXT: &str = "@@book-check: next command@@";
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
-}
-
-fn src() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("src")
 }
 
 /// One command and what the book shows it prints.
@@ -476,25 +476,6 @@ exit 99
     let _ =
         std::os::unix::fs::symlink(repo().join("rootfs/fs/bin/busybox"), dir.join("busybox/sh"));
     dir
-}
-
-/// Every Markdown page of the book, relative to `src/`.
-fn pages() -> Vec<PathBuf> {
-    fn walk(dir: &Path, pages: &mut Vec<PathBuf>) {
-        let mut entries: Vec<_> = fs::read_dir(dir).into_iter().flatten().flatten().collect();
-        entries.sort_by_key(|entry| entry.path());
-        for entry in entries {
-            let path = entry.path();
-            if path.is_dir() {
-                walk(&path, pages);
-            } else if path.extension().is_some_and(|ext| ext == "md") {
-                pages.push(path.strip_prefix(src()).unwrap().to_path_buf());
-            }
-        }
-    }
-    let mut pages = Vec::new();
-    walk(&src(), &mut pages);
-    pages
 }
 
 fn indent(lines: &str) -> String {

@@ -12,15 +12,8 @@ use super::machine::{Container, Packages};
 use super::mounts::{Layout, PidsHierarchy, Propagation};
 use super::probe::{self, Outcome};
 
-pub const STEPS: [&str; 7] = [
-    "step01-exec",
-    "step02-uts",
-    "step03-reexec",
-    "step04-pid",
-    "step05-chroot-proc",
-    "step06-mount-ns",
-    "step07-cgroups",
-];
+/// The steps, as the harness lists them (once).
+pub use harness::workspace::STEPS;
 
 /// How this user gets root.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
