@@ -175,7 +175,9 @@ fn print_timings(kinds: &[Kind], outcomes: &[run::Outcome], making: f64, started
 }
 
 /// Remove the cgroups of containers that a changed program left (made since the run
-/// started, their runtime gone): `container-PID` (Rust, Go) and `c-container-PID`.
+/// started, their runtime gone): `container-PID` (Rust, Go) and `c-container-PID`,
+/// and `container`, the one cgroup the fixed-name mistake makes (the kernel refuses
+/// to remove it while a process is in it).
 /// As yourself, the ones grading made as root are only named.
 fn remove_cgroups_left(since: SystemTime) {
     let tops = ["/sys/fs/cgroup", "/sys/fs/cgroup/pids"];
@@ -189,9 +191,12 @@ fn remove_cgroups_left(since: SystemTime) {
 
 fn is_ours_and_left(dir: &Path, since: SystemTime) -> bool {
     let Some(name) = dir.file_name().and_then(|name| name.to_str()) else { return false };
+    let new = || dir.metadata().and_then(|meta| meta.modified()).is_ok_and(|made| made >= since);
+    if name == "container" {
+        return new();
+    }
     let pid = name.strip_prefix("c-container-").or_else(|| name.strip_prefix("container-"));
     let Some(pid) = pid.and_then(|pid| pid.parse::<i32>().ok()) else { return false };
-    let new = dir.metadata().and_then(|meta| meta.modified()).is_ok_and(|made| made >= since);
     let runtime_gone = nix::sys::signal::kill(Pid::from_raw(pid), None).is_err();
-    new && runtime_gone
+    new() && runtime_gone
 }
