@@ -5,7 +5,7 @@ use std::fs;
 use std::path::Path;
 
 use harness::{
-    HostMounts, Output, Running, ScratchDir, TestFiles, assert_option_accepted,
+    HostMounts, Output, Running, ScratchDir, TestFiles, assert_option_accepted, claim,
     mount_points_printed, rootfs, step,
 };
 
@@ -82,7 +82,8 @@ fn pivot_root() {
     // host's `/` unless pivot_root changed it. Its programs are then the host's.
     let escape = "nsenter --mount=/proc/1/ns/mnt";
     let script = format!(
-        "ls -di /; echo --; {escape} /bin/ls -di /; echo --; {escape} /bin/cat /proc/self/mountinfo"
+        "ls -di /; echo --; {escape} /bin/ls -di /; echo --; {escape} /bin/cat /proc/self/mountinfo; \
+         echo --; cat /proc/self/mountinfo"
     );
     // Eight containers at once, as the graded tests start them: a solution that
     // shares something between containers (one put_old directory in the root
@@ -100,32 +101,43 @@ fn pivot_root() {
 /// only its own two mounts.
 fn assert_cannot_escape(out: &Output, escape: &str) {
     let parts: Vec<&str> = out.stdout.split("--\n").collect();
-    let [inside, escaped, mountinfo] = parts[..] else {
-        panic!(
-            "the container's script did not run to its end (of eight containers started at \
-             once: does your solution share a directory between containers?): {out:?}"
+    let ran = parts.len() == 4;
+    claim("the container runs the script to its end")
+        .expected(
+            "its four parts: `ls -di /`, the same through nsenter, the mountinfo there and here",
         )
+        .program(out)
+        .hint(
+            "of eight containers started at once, one did not get through: does your solution \
+             share a directory between containers? Its own message is on stderr",
+        )
+        .holds(ran);
+    let [inside, escaped, mountinfo, own_mountinfo] = parts[..] else { return };
+    let points = mount_points_printed(mountinfo);
+    // After pivot_root(".", "."), the old root is stacked on the new one, at `/`: the
+    // container sees two mounts there.
+    let at_root =
+        mount_points_printed(own_mountinfo).iter().filter(|p| *p == Path::new("/")).count();
+    let stacked = at_root > 1;
+    let hint = match stacked {
+        true => {
+            "the old root is still mounted, on top of the new one at `/`: after \
+             pivot_root(\".\", \".\"), unmount the old root with umount2(\".\", MNT_DETACH)"
+        }
+        false => "make the root filesystem the mount namespace's root with pivot_root, not chroot",
     };
     let inode = |ls: &str| ls.split_whitespace().next().unwrap_or_default().to_owned();
-    assert_eq!(
-        inode(escaped),
-        inode(inside),
-        "`{escape} /bin/ls -di /` left the container: / there is inode {:?}, the container's \
-         / is inode {:?}: the chroot can be escaped (stderr: {})\n\
-         hint: make the root filesystem the namespace's root with pivot_root, not chroot",
-        inode(escaped),
-        inode(inside),
-        out.stderr.trim()
-    );
-    let points = mount_points_printed(mountinfo);
-    assert_eq!(
-        points,
-        [Path::new("/"), Path::new("/proc")],
-        "expected the container's mount namespace to hold its own two mounts, / and /proc; \
-         it holds {} mounts: {points:?}\n\
-         hint: after pivot_root, unmount the old root with umount2(MNT_DETACH)",
-        points.len()
-    );
+    claim(format!("`{escape} /bin/ls -di /` stays in the container"))
+        .expected(format!("inode {} of the container's `/`", inode(inside)))
+        .shown(format!("inode {}: the chroot can be escaped", inode(escaped)))
+        .program(out)
+        .hint(hint)
+        .holds(inode(escaped) == inode(inside));
+    claim("the container's mount namespace holds its own two mounts")
+        .expected("/ and /proc")
+        .shown(format!("{} mounts: {points:?}", points.len()))
+        .hint("after pivot_root, unmount the old root with umount2(MNT_DETACH)")
+        .holds(points == [Path::new("/"), Path::new("/proc")]);
 }
 
 harness::tests!(read_only_root, volume, pivot_root);

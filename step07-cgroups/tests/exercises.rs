@@ -244,19 +244,132 @@ fn lock_capabilities() {
             let shown = status_field(status, field);
             claim(format!("{field} of {who}, in its /proc/PID/status inside"))
                 .expected(format!("{field}: {value}"))
-                .shown(format!("{field}: {shown}"))
-                .hint(
-                    "in `child`, before the command starts: drop every other capability from \
-                     the bounding set (PR_CAPBSET_DROP) first, clear the ambient set, set the \
-                     effective, permitted and inheritable sets (capset), then \
-                     prctl(PR_SET_NO_NEW_PRIVS)",
-                )
+                .shown(format!("{field}: {shown}{}", capability_difference(shown, value)))
+                .hint(capability_hint(field, shown, value))
                 .holds(shown == value);
         }
     }
     let hint = "without CAP_SYS_ADMIN no mount works; without CAP_MKNOD no device node";
     assert_held("cgroup limit", CGROUP_LIMIT, false, hint);
     assert_held("disk device", &disk_node(), false, hint);
+}
+
+/// What each field of /proc/PID/status is, and what sets it right; or, when a set
+/// holds a few capabilities more than the ten, which.
+fn capability_hint(field: &str, shown: &str, expected: &str) -> String {
+    let more = match (u64::from_str_radix(shown, 16), u64::from_str_radix(expected, 16)) {
+        (Ok(shown), Ok(expected)) => shown & !expected,
+        _ => 0,
+    };
+    if field.starts_with("Cap") && (1..=3).contains(&more.count_ones()) {
+        let names: Vec<String> =
+            (0..64).filter(|bit| more & (1u64 << bit) != 0).map(capability_name).collect();
+        return format!(
+            "{field} keeps more than the ten: {}. Keep the ten only: with CAP_SYS_ADMIN, root \
+             may mount (every mount escape); with CAP_MKNOD, make a node for the host's disk",
+            names.join(" ")
+        );
+    }
+    let hint = match field {
+        "CapBnd" => {
+            "CapBnd is the bounding set: on execve, root gets back every capability in it. \
+             Drop each capability not kept from the bounding set, prctl(PR_CAPBSET_DROP, n), \
+             first, while CAP_SETPCAP is still yours"
+        }
+        "CapPrm" | "CapEff" => {
+            "keep the ten capabilities only, in the permitted and effective sets: capset(2), \
+             version 3, two halves of 32 bits"
+        }
+        "CapInh" => {
+            "CapInh is the inheritable set: execve passes it on to programs with file \
+             capabilities. Clear it in the capset(2) call"
+        }
+        "CapAmb" => {
+            "CapAmb is the ambient set: execve passes it on to every program. Clear it: \
+             prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL)"
+        }
+        _ => {
+            "set no_new_privs, prctl(PR_SET_NO_NEW_PRIVS), so that no later execve (a setuid \
+             program, a file with capabilities) gives any capability back"
+        }
+    };
+    hint.to_string()
+}
+
+/// The capabilities a mask shown has more or fewer than the one expected, by name:
+/// ` (more: CAP_SYS_ADMIN)`; nothing when either is not a mask.
+fn capability_difference(shown: &str, expected: &str) -> String {
+    let (Ok(shown), Ok(expected)) =
+        (u64::from_str_radix(shown, 16), u64::from_str_radix(expected, 16))
+    else {
+        return String::new();
+    };
+    let names = |mask: u64| {
+        let named = (0..64).filter(|bit| mask & (1u64 << bit) != 0).map(capability_name);
+        named.collect::<Vec<_>>().join(" ")
+    };
+    let mut parts = Vec::new();
+    if shown & !expected != 0 {
+        parts.push(format!("more: {}", names(shown & !expected)));
+    }
+    if expected & !shown != 0 {
+        parts.push(format!("fewer: {}", names(expected & !shown)));
+    }
+    match parts.is_empty() {
+        true => String::new(),
+        false => format!(" ({})", parts.join("; ")),
+    }
+}
+
+/// A capability's name by its number (capabilities(7), linux/capability.h).
+fn capability_name(number: u32) -> String {
+    const NAMES: [&str; 41] = [
+        "CHOWN",
+        "DAC_OVERRIDE",
+        "DAC_READ_SEARCH",
+        "FOWNER",
+        "FSETID",
+        "KILL",
+        "SETGID",
+        "SETUID",
+        "SETPCAP",
+        "LINUX_IMMUTABLE",
+        "NET_BIND_SERVICE",
+        "NET_BROADCAST",
+        "NET_ADMIN",
+        "NET_RAW",
+        "IPC_LOCK",
+        "IPC_OWNER",
+        "SYS_MODULE",
+        "SYS_RAWIO",
+        "SYS_CHROOT",
+        "SYS_PTRACE",
+        "SYS_PACCT",
+        "SYS_ADMIN",
+        "SYS_BOOT",
+        "SYS_NICE",
+        "SYS_RESOURCE",
+        "SYS_TIME",
+        "SYS_TTY_CONFIG",
+        "MKNOD",
+        "LEASE",
+        "AUDIT_WRITE",
+        "AUDIT_CONTROL",
+        "SETFCAP",
+        "MAC_OVERRIDE",
+        "MAC_ADMIN",
+        "SYSLOG",
+        "WAKE_ALARM",
+        "BLOCK_SUSPEND",
+        "AUDIT_READ",
+        "PERFMON",
+        "BPF",
+        "CHECKPOINT_RESTORE",
+    ];
+    match NAMES.get(number as usize) {
+        Some(name) => format!("CAP_{name}"),
+        None => format!("capability {number}"),
+    }
 }
 
 fn lock_user_namespace() {
@@ -269,17 +382,30 @@ fn lock_user_namespace() {
             .collect();
         let root_outside = ranges.iter().find(|r| r.len() == 3 && r[0] == 0).map(|r| r[1]);
         let maps_host_root = ranges.iter().any(|r| r.len() == 3 && r[1] == 0);
+        let hint = match (root_outside, maps_host_root) {
+            (_, true) if ranges == [vec![0, 0, u64::from(u32::MAX)]] => format!(
+                "this is the host's own {kind} map: the container has no user namespace of its \
+                 own, or one that maps every ID to itself, root included. clone (or unshare) with CLONE_NEWUSER together with the other namespaces, \
+                 and have `run`, still outside, write the child's {kind}_map (user_namespaces(7))"
+            ),
+            (_, true) => format!(
+                "the map gives the host's {kind} 0, root, to the container: root inside is root \
+                 outside. Map 0 inside to an unprivileged {kind} of its own: root's range in \
+                 /etc/sub{kind}, else nobody (65534); never to your own ID, when that is 0"
+            ),
+            (None, false) => format!(
+                "{kind} 0 inside has no map: have `run`, outside, write /proc/CHILD/{kind}_map \
+                 (`0 FIRST COUNT`) before the child goes on"
+            ),
+            (Some(_), false) => String::new(),
+        };
         claim(format!("/proc/self/{kind}_map inside: root inside is not root outside"))
             .expected(format!(
                 "{kind} 0 mapped to an unprivileged {kind} outside, and the host's 0 to none: \
                  `0 65534 1`, or a range of /etc/sub{kind} such as `0 100000 65536`"
             ))
             .shown(format!("{}\n(`0 0 4294967295` is the host's own)", map.trim_end()))
-            .hint(
-                "clone (or unshare) with CLONE_NEWUSER together with the other namespaces, \
-                 and have `run`, still outside, write the child's uid_map and gid_map \
-                 (user_namespaces(7))",
-            )
+            .hint(hint)
             .holds(root_outside.is_some_and(|id| id != 0) && !maps_host_root);
     }
     let hint = "root inside must be an unprivileged user outside: the host's settings and \
@@ -304,8 +430,6 @@ const MASKED: [&str; 9] = [
 ];
 
 fn lock_masked_paths() {
-    let hint = "/proc/sys must be mounted read-only in the container";
-    assert_held("/proc/sys", PROC_SYS, false, hint);
     let paths = READ_ONLY.iter().chain(&MASKED).copied().collect::<Vec<_>>().join(" ");
     let script = format!(
         "cat /proc/self/mountinfo; echo --; for f in {paths}; do [ -e $f ] && echo $f; done; true"
@@ -322,6 +446,18 @@ fn lock_masked_paths() {
     for path in READ_ONLY.into_iter().filter(|path| *path == "/proc/sys" || present.contains(path))
     {
         let options = options_at(path);
+        let read_only = options.as_deref().is_some_and(|o| o.split(',').any(|o| o == "ro"));
+        let hint = match options {
+            None => format!(
+                "no mount at {path}: after /proc is mounted (not before: the proc mount would \
+                 cover it), bind-mount {path} on itself, then remount that bind mount read-only"
+            ),
+            Some(_) => format!(
+                "the mount at {path} is there, but read-write: the kernel ignores MS_RDONLY in \
+                 the call that makes a bind mount (it takes the flags of the mount it copies). \
+                 Remount it: mount(NULL, {path}, MS_BIND | MS_REMOUNT | MS_RDONLY)"
+            ),
+        };
         claim(format!("{path} is a read-only mount in /proc/self/mountinfo inside"))
             .expected(format!("a mount at {path} whose options start with `ro`"))
             .shown(
@@ -329,12 +465,8 @@ fn lock_masked_paths() {
                     .as_deref()
                     .map_or(format!("no mount at {path}"), |o| format!("options {o}")),
             )
-            .hint(format!(
-                "after /proc is mounted: bind-mount {path} on itself, then remount that bind \
-                 mount MS_BIND | MS_REMOUNT | MS_RDONLY (a bind mount takes the flags of the \
-                 one it copies)"
-            ))
-            .holds(options.is_some_and(|o| o.split(',').any(|o| o == "ro")));
+            .hint(hint)
+            .holds(read_only);
     }
     for path in MASKED.into_iter().filter(|path| present.contains(path)) {
         claim(format!("{path} is hidden inside"))
@@ -343,6 +475,8 @@ fn lock_masked_paths() {
             .hint("after /proc is mounted: mount /dev/null (MS_BIND) over each such file")
             .holds(options_at(path).is_some());
     }
+    let hint = "/proc/sys must be mounted read-only in the container";
+    assert_held("/proc/sys", PROC_SYS, false, hint);
 }
 
 fn lock_seccomp() {
