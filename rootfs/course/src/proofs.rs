@@ -47,6 +47,9 @@ pub struct ProofsArgs {
     /// Show cargo's output, and every failed check of every proof in full
     #[arg(short, long)]
     verbose: bool,
+    /// Run only the proofs whose line contains these words (`lock_seccomp`, `step04-pid`)
+    #[arg(long, value_name = "WORDS")]
+    filter: Option<String>,
     /// Keep the scratch packages (target/proofs/) afterwards
     #[arg(long)]
     keep: bool,
@@ -74,7 +77,10 @@ pub fn run(dev: Dev) -> ExitCode {
 fn prove(args: &ProofsArgs) -> Result<bool, String> {
     let kinds = if args.only.is_empty() { Kind::ALL.to_vec() } else { args.only.clone() };
     let steps = Step::all()?;
-    let proofs = table::proofs(&kinds, &steps)?;
+    let mut proofs = table::proofs(&kinds, &steps)?;
+    if let Some(words) = &args.filter {
+        proofs.retain(|proof| proof.title(&steps).contains(words.as_str()));
+    }
     let _lock = lock_target_dir()?;
     let started = (Instant::now(), SystemTime::now());
     let outcome = match proofs.is_empty() {

@@ -4,7 +4,10 @@
 //! found exactly once, replaced by `new`), the graded check that must fail, and
 //! words the one-line verdict must contain: its cause, as the learner reads it. A
 //! few are defects of this course's own program that the contract does not cover
-//! (`own_tests = true`): only the step's own tests catch those.
+//! (`own_tests = true`): only the step's own tests catch those. A mistake made in
+//! an exercise's solution (`exercise = 'lock_seccomp'`: the lock-down's parts) is an
+//! edit of the step's program with that exercise's reference patch applied, and the
+//! exercise's check is the one that must fail.
 
 use std::fs;
 use std::sync::OnceLock;
@@ -31,6 +34,9 @@ pub struct Mistake {
     /// Caught only by the course's own tests, not by the contract's checks.
     #[serde(default)]
     pub own_tests: bool,
+    /// Made in this exercise's reference solution, whose check must then fail (no
+    /// `check` then: the exercise is one check).
+    pub exercise: Option<String>,
     /// The edits, made in turn.
     pub edit: Vec<Edit>,
 }
@@ -68,7 +74,21 @@ fn read(step: &Step) -> Result<Vec<Mistake>, String> {
     let path = step.dir().join("mistakes.toml");
     let text = fs::read_to_string(&path)
         .map_err(|err| format!("cannot read {}: {err}", path.display()))?;
-    parse(&text, step.number).map_err(|err| format!("{}: {err}", path.display()))
+    let mistakes = parse(&text, step.number).map_err(|err| format!("{}: {err}", path.display()))?;
+    for mistake in &mistakes {
+        let Some(exercise) = &mistake.exercise else { continue };
+        let patch = step.dir().join(format!("exercises/{exercise}.patch"));
+        if !patch.is_file() {
+            return Err(format!(
+                "{}: mistake {}: step {} has no exercise {exercise} ({} is missing)",
+                path.display(),
+                mistake.id,
+                step.number,
+                patch.display()
+            ));
+        }
+    }
+    Ok(mistakes)
 }
 
 fn parse(text: &str, step: u8) -> Result<Vec<Mistake>, String> {
@@ -98,7 +118,18 @@ fn check_catalogue(all: &[Mistake]) -> Result<(), String> {
             return fail("it has no edit");
         }
         match (&mistake.check, &mistake.verdict, mistake.own_tests) {
-            (None, None, true) => {}
+            (None, None, true) if mistake.exercise.is_none() => {}
+            (None, Some(words), false) if mistake.exercise.is_some() => {
+                if words.trim().is_empty() {
+                    return fail("its verdict words are empty");
+                }
+            }
+            (Some(_), _, _) | (_, _, true) if mistake.exercise.is_some() => {
+                return fail(
+                    "a mistake in an exercise fails that exercise's check: no `check`, \
+                             no `own_tests`",
+                );
+            }
             (Some(check), Some(words), false) => {
                 let known = harness::registry::checks_of(usize::from(mistake.step));
                 if !known.iter().any(|known| known.name == check) {
@@ -137,6 +168,12 @@ impl Mistake {
     pub fn graded(&self) -> bool {
         !self.own_tests
     }
+
+    /// The check that must fail, by its name in the results: the exercise's, or the
+    /// graded check named; none for an own-tests mistake.
+    pub fn failing_check(&self) -> Option<&str> {
+        self.exercise.as_deref().or(self.check.as_deref()).filter(|_| self.graded())
+    }
 }
 
 #[cfg(test)]
@@ -153,6 +190,7 @@ mod tests {
             check: Some("pid_1_reaps_orphans".into()),
             verdict: Some("orphans".into()),
             own_tests: false,
+            exercise: None,
             edit: edit.collect(),
         }
     }
@@ -203,6 +241,11 @@ mod tests {
             let file = format!("{}/src/main.rs", step.name);
             let program = fs::read_to_string(step.dir().join("src/main.rs")).unwrap_or_default();
             for mistake in mine {
+                let program = match &mistake.exercise {
+                    Some(name) => super::super::variants::solution(step, name)
+                        .unwrap_or_else(|err| panic!("{err}")),
+                    None => program.clone(),
+                };
                 if let Err(err) = mistake.apply(&program, &file) {
                     panic!("{err}");
                 }

@@ -308,9 +308,13 @@ fn exercises(steps: &[Step]) -> Result<Vec<Proof>, String> {
 fn mistakes(steps: &[Step]) -> Result<Vec<Proof>, String> {
     let row = |mistake: &'static Mistake| {
         let variant = Variant::Mistake(mistake);
-        let (target, expected) = match (&mistake.check, &mistake.verdict) {
-            (Some(check), Some(words)) if mistake.graded() => {
-                (Target::Graded, Expected::Names { check, words })
+        let (target, expected) = match (mistake.failing_check(), &mistake.verdict) {
+            (Some(check), Some(words)) => {
+                let target = match &mistake.exercise {
+                    Some(exercise) => Target::Exercise(exercise.clone()),
+                    None => Target::Graded,
+                };
+                (target, Expected::Names { check, words })
             }
             _ => (Target::OwnTests, Expected::Fail),
         };

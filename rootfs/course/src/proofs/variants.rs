@@ -160,21 +160,22 @@ fn write_package(variant: &Variant, package: &str, steps: &[Step]) -> Result<(),
          publish = false\n\n[dependencies]\n{dependencies}"
     );
     write(&dir.join("Cargo.toml"), &manifest)?;
-    write(&src.join("main.rs"), &source(variant, &step, steps)?)?;
-    if let Variant::Exercise { name, .. } = variant {
-        apply_solution(&dir, &step, name)?;
-    }
-    Ok(())
+    write(&src.join("main.rs"), &source(variant, &step, steps)?)
 }
 
-/// The main.rs a variant starts from (an exercise's solution is applied after).
+/// The variant's main.rs.
 fn source(variant: &Variant, step: &Step, steps: &[Step]) -> Result<String, String> {
     let program = || read(&step.dir().join("src/main.rs"));
     match variant {
         Variant::Starter { .. } => starter::make(step),
-        Variant::Solved { .. } | Variant::Exercise { .. } => program(),
+        Variant::Solved { .. } => program(),
+        Variant::Exercise { name, .. } => solution(step, name),
         Variant::Mistake(mistake) => {
-            mistake.apply(&program()?, &format!("{}/src/main.rs", step_name(steps, step.number)))
+            let file = format!("{}/src/main.rs", step_name(steps, step.number));
+            match &mistake.exercise {
+                Some(name) => mistake.apply(&solution(step, name)?, &format!("{file} + {name}")),
+                None => mistake.apply(&program()?, &file),
+            }
         }
         Variant::Course { .. } | Variant::Language { .. } => {
             Err("the course's and other languages' programs are not built here".into())
@@ -182,9 +183,23 @@ fn source(variant: &Variant, step: &Step, steps: &[Step]) -> Result<String, Stri
     }
 }
 
-/// Apply `stepNN-*/exercises/NAME.patch` to the package's src/main.rs with `git
-/// apply`: it must change the step's src/main.rs only, and the exercise must have
-/// its entry (with its check's command) in the step's exercises/README.md.
+/// Step `step`'s program with the reference solution of its exercise `name` applied,
+/// made in a folder of its own under the system's temporary directory.
+pub fn solution(step: &Step, name: &str) -> Result<String, String> {
+    let unique = format!("course-solution-{}-{name}-{}", step.number, std::process::id());
+    let dir = std::env::temp_dir().join(unique);
+    let src = dir.join("src");
+    fs::create_dir_all(&src).map_err(|err| format!("cannot create {}: {err}", src.display()))?;
+    let solved = write(&src.join("main.rs"), &read(&step.dir().join("src/main.rs"))?)
+        .and_then(|()| apply_solution(&dir, step, name))
+        .and_then(|()| read(&src.join("main.rs")));
+    let _ = fs::remove_dir_all(&dir);
+    solved
+}
+
+/// Apply `stepNN-*/exercises/NAME.patch` to `dir`'s src/main.rs with `git apply`:
+/// it must change the step's src/main.rs only, and the exercise must have its
+/// entry (with its check's command) in the step's exercises/README.md.
 fn apply_solution(dir: &Path, step: &Step, name: &str) -> Result<(), String> {
     let exercises = step.dir().join("exercises");
     let readme = read(&exercises.join("README.md"))?;
