@@ -2,8 +2,10 @@
 //! the one command a learner and a teacher type besides `cargo run` and `cargo test`.
 //!
 //! - `doctor`: will each step work on this machine, and if not, why and the fix;
-//! - `start N`: your own copy of step N, from its starter, in `stepNN-*/mine/`;
-//! - `hint N`: a hint for your copy's next TODO(step N), one level more each time;
+//! - `start N`: your own copy of step N, from its starter, in `stepNN-*/mine/`
+//!   (`--exercise NAME`: an exercise's TODOs put into it);
+//! - `hint N`: a hint for your copy's next TODO(step N), one level more each time
+//!   (`--exercise NAME`: for the exercise's TODOs);
 //! - `grade N…`: grade your copy (or any program, `--bin`), one line per step;
 //! - `checks N`: the checks step N is graded by, in plain words;
 //! - `class DIR`: grade a whole class, a table and a CSV.
@@ -45,7 +47,7 @@ enum Command {
     Doctor(doctor::Args),
     /// Make your own copy of step N from its starter (stepNN-*/mine/), to write the step yourself.
     Start(mine::StartArgs),
-    /// A hint for the next TODO(step N) of your copy: one level more each time you ask.
+    /// A hint for the next TODO(step N) of your copy (or of an exercise): one level more each time.
     Hint(hint::Args),
     /// Grade your copy of the steps (or any program with --bin): one line per step.
     Grade(grade::Args),

@@ -5,6 +5,13 @@
 //! goes (crate::starter). That program is your own copy of step N-1 when you have
 //! one and it passes its grading, else the course's (`--from-course` always).
 //! `cargo course grade N` builds it with [`build`] and grades it.
+//!
+//! `cargo course start N --exercise NAME` puts the `TODO(NAME)` comments of one of the
+//! step's exercises (`stepNN-*/exercises/NAME.todos`) into your copy, each in front
+//! of its line, and changes nothing else; the blocks that find no line of yours are
+//! listed at the top. With no copy yet, it makes one from the course's program of
+//! step N (the exercise changes step N, so it starts from a whole step N), with the
+//! exercise's TODOs in it: [`starter::exercise_starter`].
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -20,23 +27,88 @@ pub struct StartArgs {
     #[arg(value_parser = clap::value_parser!(u8).range(1..=7))]
     pub step: u8,
     /// Start from the course's program of step N-1, even if your own copy of it passes
-    #[arg(long)]
+    #[arg(long, conflicts_with = "exercise")]
     pub from_course: bool,
+    /// Put the TODO(NAME) comments of the step's exercise NAME into your copy of step N
+    /// (made from the course's step N program if you have none)
+    #[arg(long, value_name = "NAME")]
+    pub exercise: Option<String>,
 }
 
-/// `cargo course start N`.
+/// `cargo course start N`, or with `--exercise NAME`.
 pub fn start(args: StartArgs) -> ExitCode {
-    match make_copy(args.step, args.from_course) {
-        Ok((step, origin)) => {
+    let started = match &args.exercise {
+        Some(name) => start_exercise(args.step, name),
+        None => make_copy(args.step, args.from_course).map(|(step, origin)| {
             println!("{origin}");
             print_next_steps(&step);
-            ExitCode::SUCCESS
-        }
+        }),
+    };
+    match started {
+        Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
             eprintln!("course start: {message}");
             ExitCode::from(2)
         }
     }
+}
+
+/// `cargo course start N --exercise NAME`: the exercise's TODOs into your copy, or a
+/// copy made from the course's step N program with them.
+fn start_exercise(number: u8, name: &str) -> Result<(), String> {
+    let step = Step::number(number)?;
+    starter::exercise_todos(&step, name)?;
+    let mine = dir(&step);
+    let mark = format!("TODO({name})");
+    if !mine.exists() {
+        let code = starter::exercise_starter(&step, name)?;
+        write_copy(&step, &code)?;
+        println!(
+            "Made {}/ from the course's step {number} program (you had no copy of step \
+             {number} yet), with the exercise's {mark} comments.",
+            relative(&mine)
+        );
+        print_exercise_steps(&step, name);
+        return Ok(());
+    }
+    let main = mine.join("src/main.rs");
+    let said = add_exercise(&step, name, &main)?;
+    println!("{said}");
+    print_exercise_steps(&step, name);
+    Ok(())
+}
+
+/// Put the TODOs of `step`'s exercise `name` into `main`, your copy's program, and
+/// say in one line what was done: nothing when they are in it already.
+fn add_exercise(step: &Step, name: &str, main: &Path) -> Result<String, String> {
+    let program =
+        fs::read_to_string(main).map_err(|err| format!("cannot read {}: {err}", main.display()))?;
+    let mark = format!("TODO({name})");
+    let (text, unplaced) = match starter::add_exercise(step, name, &program)? {
+        starter::Added::Already(k) => {
+            return Ok(format!(
+                "{} has its {mark} comments already ({k} left): nothing added.",
+                relative(main)
+            ));
+        }
+        starter::Added::Placed { text, unplaced } => (text, unplaced),
+    };
+    // Written aside, then renamed over it: your program is never left half written.
+    let draft = main.with_file_name(".main.rs-in-the-making");
+    fs::write(&draft, &text).map_err(|err| format!("cannot write {}: {err}", draft.display()))?;
+    fs::rename(&draft, main).map_err(|err| {
+        let _ = fs::remove_file(&draft);
+        format!("cannot rename {} to {}: {err}", draft.display(), main.display())
+    })?;
+    let listed = match unplaced.len() {
+        0 => String::new(),
+        1 => "; 1 found no line of yours: it is listed at the top".into(),
+        k => format!("; {k} found no line of yours: they are listed at the top"),
+    };
+    Ok(format!(
+        "Put the exercise's {mark} comments into {} (only comments were added){listed}.",
+        relative(main)
+    ))
 }
 
 /// Where your copy of `step` lives.
@@ -61,7 +133,14 @@ fn make_copy(number: u8, from_course: bool) -> Result<(Step, String), String> {
         ));
     }
     let (code, origin) = starter_of(&step, from_course)?;
-    let manifest = manifest(&step)?;
+    write_copy(&step, &code)?;
+    Ok((step, origin))
+}
+
+/// Make your copy of `step`, with `code` as its src/main.rs.
+fn write_copy(step: &Step, code: &str) -> Result<(), String> {
+    let mine = dir(step);
+    let manifest = manifest(step)?;
     // Made aside, then renamed into place: a copy that failed halfway is never
     // left where `start` would take it for your work.
     let draft = step.dir().join(".mine-in-the-making");
@@ -71,7 +150,7 @@ fn make_copy(number: u8, from_course: bool) -> Result<(Step, String), String> {
     let write = |path: PathBuf, text: &str| {
         fs::write(&path, text).map_err(|err| format!("cannot write {}: {err}", path.display()))
     };
-    write(src.join("main.rs"), &code)?;
+    write(src.join("main.rs"), code)?;
     write(draft.join("Cargo.toml"), &manifest)?;
     // The course's lock file: your copy builds with the very versions the course was
     // tested with, and needs no registry lookup.
@@ -79,8 +158,7 @@ fn make_copy(number: u8, from_course: bool) -> Result<(Step, String), String> {
     fs::copy(&lock, draft.join("Cargo.lock"))
         .map_err(|err| format!("cannot copy {}: {err}", lock.display()))?;
     fs::rename(&draft, &mine)
-        .map_err(|err| format!("cannot rename {} to {}: {err}", draft.display(), mine.display()))?;
-    Ok((step, origin))
+        .map_err(|err| format!("cannot rename {} to {}: {err}", draft.display(), mine.display()))
 }
 
 /// The starter of `step` and the line that says what it was made from: your own
@@ -216,6 +294,20 @@ fn print_next_steps(step: &Step) {
     println!("The chapter {} walks you through it (mdbook serve book).", step.chapter());
 }
 
+fn print_exercise_steps(step: &Step, name: &str) {
+    let mine = relative(&dir(step));
+    let n = step.number;
+    println!();
+    println!("  1. Do the exercise: its TODO({name}) comments in {mine}/src/main.rs.");
+    println!(
+        "     Stuck on one? cargo course hint {n} --exercise {name}   (one hint more each time)"
+    );
+    println!("  2. Grade it:        cargo course grade {n} --exercise {name}");
+    println!("     and the step:    cargo course grade {n}   (it must still pass)");
+    println!();
+    println!("The exercise is stated in {}/exercises/README.md.", step.name);
+}
+
 /// Build your copy of `step` and return its program.
 pub fn build(step: &Step) -> Result<PathBuf, String> {
     let mine = dir(step);
@@ -244,4 +336,33 @@ pub fn build(step: &Step) -> Result<PathBuf, String> {
 /// A path as the learner would type it from the repository.
 pub fn relative(path: &Path) -> String {
     path.strip_prefix(repo()).unwrap_or(path).display().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `start 7 --exercise lock_seccomp` on a copy: its TODOs go in, once.
+    #[test]
+    fn an_exercises_todos_go_into_your_program_once() {
+        let step = Step::number(7).unwrap_or_else(|err| panic!("{err}"));
+        let dir =
+            std::env::temp_dir().join(format!("course-start-exercise-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        let _ = fs::create_dir_all(&dir);
+        let main = dir.join("main.rs");
+        let program = fs::read_to_string(step.dir().join("src/main.rs")).unwrap_or_default();
+        assert!(fs::write(&main, &program).is_ok());
+        let said = add_exercise(&step, "lock_seccomp", &main).unwrap_or_else(|err| panic!("{err}"));
+        assert!(said.starts_with("Put the exercise's TODO(lock_seccomp) comments into"), "{said}");
+        let once = fs::read_to_string(&main).unwrap_or_default();
+        assert_eq!(Ok(&once), starter::exercise_starter(&step, "lock_seccomp").as_ref());
+        let said = add_exercise(&step, "lock_seccomp", &main).unwrap_or_else(|err| panic!("{err}"));
+        assert!(
+            said.ends_with("has its TODO(lock_seccomp) comments already (3 left): nothing added.")
+        );
+        assert_eq!(fs::read_to_string(&main).unwrap_or_default(), once);
+        assert!(!dir.join(".main.rs-in-the-making").exists());
+        let _ = fs::remove_dir_all(&dir);
+    }
 }

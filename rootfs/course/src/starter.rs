@@ -13,9 +13,14 @@
 //! each `hint:` line starts the next level, and the lines after it, up to the next
 //! `hint:` or the next block, are part of it (indented by two, which is dropped;
 //! code as is, blank lines too).
+//!
+//! An exercise may have TODOs too, in the same format: `stepNN-*/exercises/NAME.todos`,
+//! whose blocks say `TODO(NAME)` and go in front of lines of step N's own program
+//! (the exercise changes it). [`exercise_starter`] puts them into the course's
+//! program; [`add_exercise`] into your copy (`cargo course start N --exercise NAME`).
 
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::steps::Step;
 
@@ -30,15 +35,24 @@ pub struct Todo {
 }
 
 impl Todo {
-    /// What names the block: its first `TODO(step N)` line, as [`key`] reads it.
+    /// What names the block: its first TODO line (`TODO(step N)`, or an exercise's
+    /// `TODO(NAME)`), as [`key`] reads it.
     pub fn key(&self) -> Option<String> {
-        self.lines.iter().find(|line| line.contains("TODO(step ")).map(|line| key(line))
+        self.lines.iter().find(|line| mark(line).is_some()).map(|line| key(line))
     }
 }
 
 /// A TODO line without its indentation and comment slashes: `TODO(step 3): …`.
 pub fn key(line: &str) -> String {
     line.trim().trim_start_matches('/').trim().to_string()
+}
+
+/// The mark of a TODO line, which says whose TODO it is: `TODO(step 3)`, or an
+/// exercise's `TODO(lock_seccomp)`.
+pub fn mark(line: &str) -> Option<&str> {
+    let start = line.find("TODO(")?;
+    let end = start + line[start..].find(')')?;
+    Some(&line[start..=end])
 }
 
 /// Where a starter comes from: the course's program of step N-1, or your copy of it.
@@ -79,6 +93,93 @@ pub fn make_from(step: &Step, program: &str) -> Result<(String, Vec<String>), St
 
 fn read(path: &Path) -> Result<String, String> {
     fs::read_to_string(path).map_err(|err| format!("cannot read {}: {err}", path.display()))
+}
+
+/// Where the TODOs of `step`'s exercise `name` are: `stepNN-*/exercises/NAME.todos`.
+pub fn exercise_file(step: &Step, name: &str) -> PathBuf {
+    step.dir().join("exercises").join(format!("{name}.todos"))
+}
+
+/// The exercises of `step` that have TODOs, by name, sorted.
+pub fn exercises_with_todos(step: &Step) -> Vec<String> {
+    let entries = fs::read_dir(step.dir().join("exercises")).into_iter().flatten().flatten();
+    let names = entries.filter_map(|entry| {
+        let name = entry.file_name().to_str()?.strip_suffix(".todos")?.to_string();
+        Some(name)
+    });
+    let mut names: Vec<String> = names.collect();
+    names.sort();
+    names
+}
+
+/// The TODO blocks of `step`'s exercise `name`, or why there are none: no such
+/// exercise, or one without TODOs (its statement is then the guide).
+pub fn exercise_todos(step: &Step, name: &str) -> Result<Vec<Todo>, String> {
+    let plain = !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    let file = exercise_file(step, name);
+    if plain && file.exists() {
+        return Ok(todos(&read(&file)?));
+    }
+    let with = match exercises_with_todos(step).join(", ") {
+        list if list.is_empty() => format!("none of step {}'s exercises has any", step.number),
+        list => format!("those with TODOs: {list}"),
+    };
+    let statement = format!("{}/exercises/README.md", step.name);
+    let patch = step.dir().join("exercises").join(format!("{name}.patch"));
+    match plain && patch.exists() {
+        true => Err(format!(
+            "the exercise {name} has no TODOs to put in (its statement in {statement} is your \
+             guide); {with}"
+        )),
+        false => Err(format!("{} has no exercise {name:?} ({statement}); {with}", step.name)),
+    }
+}
+
+/// The course's program of `step` with the TODOs of its exercise `name` put in,
+/// each block in front of its line (the first such line after the previous block's):
+/// every block must find its line.
+pub fn exercise_starter(step: &Step, name: &str) -> Result<String, String> {
+    let todos = exercise_todos(step, name)?;
+    let program = read(&step.dir().join("src/main.rs"))?;
+    let (text, unplaced) = put_in(&program, &todos, Base::Course);
+    if let Some(todo) = unplaced.first() {
+        return Err(format!(
+            "{}/exercises/{name}.todos: the block `{}` finds no line `{}` in {}/src/main.rs \
+             (after the previous block's) to go in front of",
+            step.name,
+            todo.key().unwrap_or_default(),
+            todo.before,
+            step.name
+        ));
+    }
+    Ok(text)
+}
+
+/// What [`add_exercise`] made of your program.
+pub enum Added {
+    /// Your program has the exercise's TODOs already (this many lines name it):
+    /// nothing was added.
+    Already(usize),
+    /// Your program with the blocks put in; those that found no line of yours are
+    /// listed at the top, and their first lines returned.
+    Placed { text: String, unplaced: Vec<String> },
+}
+
+/// `program`, your own copy of `step`, with the TODOs of its exercise `name` put in
+/// front of their lines where yours has them, the others listed at the top (as
+/// [`make_from`] does); nothing else changes. When any line of `program` already
+/// says `TODO(NAME)`, nothing is added twice: [`Added::Already`].
+pub fn add_exercise(step: &Step, name: &str, program: &str) -> Result<Added, String> {
+    let todos = exercise_todos(step, name)?;
+    let own = format!("TODO({name})");
+    let there = program.lines().filter(|line| mark(line) == Some(own.as_str())).count();
+    if there > 0 {
+        return Ok(Added::Already(there));
+    }
+    let (text, unplaced) = put_in(program, &todos, Base::Yours);
+    let listed = unplaced_comment(&unplaced);
+    let keys = unplaced.iter().filter_map(|todo| todo.key()).collect();
+    Ok(Added::Placed { text: insert_after_header(&text, &listed), unplaced: keys })
 }
 
 /// The blocks of a `starter.todos`: `before: LINE` (or `instead of: LINE` and
@@ -371,6 +472,114 @@ mod tests {
         // The course's own program must have every line, in order.
         let (_, unplaced) = put_in(mine, &todos, Base::Course);
         assert_eq!(unplaced.len(), 3);
+    }
+
+    /// The lock-down exercises: step 6's `pivot_root`, and step 7's five parts.
+    const LOCK_DOWN: [(u8, &str); 6] = [
+        (6, "pivot_root"),
+        (7, "lock_capabilities"),
+        (7, "lock_user_namespace"),
+        (7, "lock_masked_paths"),
+        (7, "lock_seccomp"),
+        (7, "lock_network"),
+    ];
+
+    #[test]
+    fn every_lock_down_exercise_has_its_todos() {
+        for (number, name) in LOCK_DOWN {
+            let step = Step::number(number).unwrap_or_else(|err| panic!("{err}"));
+            let file = exercise_file(&step, name);
+            assert!(file.exists(), "{name}: no {}", file.display());
+            assert!(exercises_with_todos(&step).iter().any(|own| own == name), "{name}");
+            let patch = step.dir().join("exercises").join(format!("{name}.patch"));
+            assert!(patch.exists(), "{name}: its TODOs follow {}", patch.display());
+        }
+    }
+
+    /// Every exercise's blocks (2 to 5, or 1 for a one-line change) say its
+    /// `TODO(NAME)`, are comments, have three hints, and find their lines in the
+    /// course's program, in order: lines the reference patch changes or shows
+    /// around its changes. Taken out again, they leave the course's program.
+    #[test]
+    fn every_exercise_block_places_into_the_courses_program() {
+        for step in Step::all().unwrap_or_default() {
+            let program = read(&step.dir().join("src/main.rs")).unwrap_or_default();
+            for name in exercises_with_todos(&step) {
+                let starter = exercise_starter(&step, &name).unwrap_or_else(|err| panic!("{err}"));
+                let todos = exercise_todos(&step, &name).unwrap_or_default();
+                assert!((1..=5).contains(&todos.len()), "{name}: {} blocks", todos.len());
+                let own = format!("TODO({name})");
+                let patch = step.dir().join("exercises").join(format!("{name}.patch"));
+                let patch = read(&patch).unwrap_or_default();
+                for todo in &todos {
+                    let first = todo.lines.first().map(|line| line.trim_start()).unwrap_or("");
+                    assert!(first.starts_with(&format!("// {own}: ")), "{name}: {first}");
+                    assert!(todo.lines.iter().all(|line| line.trim_start().starts_with("//")));
+                    assert!(todo.through.is_none(), "{name}: blocks only go in front of lines");
+                    assert_eq!(todo.hints.len(), 3, "{name}: {:?}", todo.key());
+                    let in_patch = |line: &str| {
+                        line.strip_prefix([' ', '-']).is_some_and(|line| line == todo.before)
+                    };
+                    assert!(
+                        patch.lines().any(in_patch),
+                        "{name}: {} is not in its patch",
+                        todo.before
+                    );
+                }
+                let marked = starter.lines().filter(|line| mark(line) == Some(own.as_str()));
+                assert_eq!(marked.count(), todos.len(), "{name}");
+                let added =
+                    |line: &&str| todos.iter().any(|todo| todo.lines.iter().any(|l| l == line));
+                let left: Vec<&str> = starter.lines().filter(|line| !added(line)).collect();
+                assert_eq!(left.join("\n") + "\n", program, "{name}: only its TODOs are added");
+            }
+        }
+    }
+
+    #[test]
+    fn an_exercises_todos_go_into_your_copy_once() {
+        let step = Step::number(7).unwrap_or_else(|err| panic!("{err}"));
+        let program = read(&step.dir().join("src/main.rs")).unwrap_or_default();
+        let Ok(Added::Placed { text, unplaced }) = add_exercise(&step, "lock_network", &program)
+        else {
+            panic!("lock_network: not placed");
+        };
+        assert!(unplaced.is_empty(), "{unplaced:?}");
+        assert_eq!(Ok(&text), exercise_starter(&step, "lock_network").as_ref());
+        assert!(matches!(add_exercise(&step, "lock_network", &text), Ok(Added::Already(1))));
+        // Another exercise still goes into the same copy.
+        let seccomp = add_exercise(&step, "lock_seccomp", &text);
+        assert!(matches!(seccomp, Ok(Added::Placed { unplaced, .. }) if unplaced.is_empty()));
+        // Your own program without its line: the block is listed at the top, once.
+        let line = "unshare(CloneFlags::CLONE_NEWUTS | CloneFlags::CLONE_NEWPID | CloneFlags::CLONE_NEWNS)";
+        let mine = program.replace(line, "unshare(namespaces())");
+        let Ok(Added::Placed { text, unplaced }) = add_exercise(&step, "lock_network", &mine)
+        else {
+            panic!("lock_network: not listed");
+        };
+        assert_eq!(unplaced.len(), 1);
+        assert!(unplaced[0].starts_with("TODO(lock_network): give the container"), "{unplaced:?}");
+        assert!(text.contains("\n// These TODOs found no line of yours"), "{text}");
+        assert!(matches!(add_exercise(&step, "lock_network", &text), Ok(Added::Already(1))));
+    }
+
+    #[test]
+    fn an_exercise_without_todos_or_unknown_says_which_have_them() {
+        let step = Step::number(7).unwrap_or_else(|err| panic!("{err}"));
+        let none = exercise_todos(&step, "memory_max").err().unwrap_or_default();
+        assert!(none.contains("memory_max has no TODOs"), "{none}");
+        assert!(none.contains("those with TODOs: lock_capabilities, "), "{none}");
+        for name in ["nope", "../step06-mount-ns/exercises/pivot_root", ""] {
+            let unknown = exercise_todos(&step, name).err().unwrap_or_default();
+            assert!(unknown.contains("has no exercise"), "{name}: {unknown}");
+        }
+    }
+
+    #[test]
+    fn the_mark_says_whose_todo_it_is() {
+        assert_eq!(mark("    // TODO(step 3): x"), Some("TODO(step 3)"));
+        assert_eq!(mark("// TODO(lock_seccomp): y (z)"), Some("TODO(lock_seccomp)"));
+        assert_eq!(mark("// a TODO without a mark"), None);
     }
 
     #[test]
