@@ -4,6 +4,7 @@
 use std::fs;
 use std::path::PathBuf;
 
+use harness::escapes::{self, Host};
 use harness::{
     Output, assert_option_accepted, cgroup_hierarchy, cgroup_of, cgroups_printed, claim,
     host_namespace_link, pids_hierarchy, read_cgroup_file, step,
@@ -122,77 +123,16 @@ fn cpu_max() {
 }
 
 // The lock-down, one part each (../../book/src/break-out.md): each check tries in a
-// container the escapes that part stops, as `cargo course escape` does, harmless
-// to the host (what is written is the value read; a node made is never opened),
-// and requires them held; then looks for the part where the kernel shows it.
+// container the escapes that part stops, with the very scripts of `cargo course
+// escape` (harness::escapes: harmless to the host, what is written is the value
+// read), and requires them held; then looks for the part where the kernel shows it.
 
-/// The verdict of an escape script, printed and final: `held WHY`, `escaped WHAT`,
-/// `skipped WHY`; and `first`, the first line of a message.
-const PRELUDE: &str = r#"
-held() { echo "held $*"; exit 0; }
-escaped() { echo "escaped $*"; exit 0; }
-skipped() { echo "skipped $*"; exit 0; }
-first() { echo "$1" | head -n 1; }
-"#;
-
-/// Mount the hierarchy of the pids controller, write back the container's pids.max.
-const CGROUP_LIMIT: &str = r#"
-[ -r /proc/self/cgroup ] || skipped "no /proc/self/cgroup in the container to find its cgroup"
-m=/tmp/exercise-cgroup
-trap 'umount $m 2>/dev/null; rmdir $m 2>/dev/null' EXIT
-mkdir -p $m
-own=$(sed -n 's/^[0-9]*:pids://p' /proc/self/cgroup)
-if [ -n "$own" ]; then
-    kind="the cgroup v1 pids hierarchy"; out=$(mount -t cgroup -o pids cgroup $m 2>&1)
-else
-    own=$(sed -n 's/^0:://p' /proc/self/cgroup)
-    kind="the cgroup2 tree"; out=$(mount -t cgroup2 cgroup2 $m 2>&1)
-fi || held "mount of $kind refused: $(first "$out")"
-f=$m$own/pids.max
-[ -e "$f" ] || escaped "mounted $kind; the container's cgroup ($own) has no pids.max"
-v=$(cat "$f")
-out=$({ printf '%s\n' "$v" > "$f"; } 2>&1) || held "mounted $kind, but writing $own/pids.max was refused: $(first "$out")"
-escaped "mounted $kind and wrote pids.max of the container's own cgroup $own (wrote back $v)"
-"#;
-
-/// Write the host kernel's core_pattern back, through the container's /proc.
-const PROC_SYS: &str = r#"
-f=/proc/sys/kernel/core_pattern
-[ -e $f ] || skipped "no $f in the container (no /proc mounted?)"
-v=$(cat $f)
-out=$({ printf '%s\n' "$v" > $f; } 2>&1) || held "writing $f refused: $(first "$out")"
-escaped "wrote $f, a setting of the host's kernel (wrote back \"$v\")"
-"#;
-
-/// Mount a proc of the container's own, and unmount it.
-const FRESH_PROC: &str = r#"
-m=/tmp/exercise-proc
-trap 'umount $m 2>/dev/null; rmdir $m 2>/dev/null' EXIT
-mkdir -p $m
-out=$(mount -t proc proc $m 2>&1) || held "mount -t proc refused: $(first "$out")"
-escaped "mounted a fresh proc at $m: its /sys is the host kernel's settings, writable"
-"#;
-
-/// Make a node for the device of the host's root filesystem, never opened, and remove it.
-fn disk_node() -> String {
-    use std::os::unix::fs::MetadataExt;
-    let dev = fs::metadata("/").map(|meta| meta.dev()).unwrap_or_default();
-    let (major, minor) = (nix::sys::stat::major(dev), nix::sys::stat::minor(dev));
-    format!(
-        r#"
-n=/tmp/exercise-disk-node
-trap 'rm -f $n' EXIT
-out=$(mknod $n b {major} {minor} 2>&1) || held "mknod of the host's root device {major}:{minor} refused: $(first "$out")"
-escaped "made a node for the host's root device ({major}:{minor}; not opened): reading it reads every file of the host"
-"#
-    )
-}
-
-/// Try the escape `name` of the book's table with `script` in a container of the
-/// program under test, and require it held (or skipped, when `may_skip`: this
-/// kernel lacks what it needs).
-fn assert_held(name: &str, script: &str, may_skip: bool, hint: &str) {
-    let out = step!().sh(&format!("{PRELUDE}{script}"));
+/// Try the escape `name` of the book's table with its script in a container of the
+/// program under test, and require it held (or skipped, when `may_skip`: this host
+/// lacks what it needs, such as a block device under its `/`).
+fn assert_held(name: &str, script: fn(&Host) -> String, may_skip: bool, hint: &str) {
+    let host = Host::look().unwrap_or_else(|err| panic!("cannot look at the host: {err}"));
+    let out = step!().sh(&script(&host));
     let verdict = out.stdout.lines().find(|line| {
         ["held ", "escaped ", "skipped "].iter().any(|verdict| line.starts_with(verdict))
     });
@@ -250,8 +190,8 @@ fn lock_capabilities() {
         }
     }
     let hint = "without CAP_SYS_ADMIN no mount works; without CAP_MKNOD no device node";
-    assert_held("cgroup limit", CGROUP_LIMIT, false, hint);
-    assert_held("disk device", &disk_node(), false, hint);
+    assert_held("cgroup limit", escapes::cgroup_limit, false, hint);
+    assert_held("disk device", escapes::disk_device, true, hint);
 }
 
 /// What each field of /proc/PID/status is, and what sets it right; or, when a set
@@ -410,8 +350,8 @@ fn lock_user_namespace() {
     }
     let hint = "root inside must be an unprivileged user outside: the host's settings and \
                 cgroup files belong to the host's root";
-    assert_held("/proc/sys", PROC_SYS, false, hint);
-    assert_held("cgroup limit", CGROUP_LIMIT, false, hint);
+    assert_held("/proc/sys", escapes::proc_sys, false, hint);
+    assert_held("cgroup limit", escapes::cgroup_limit, false, hint);
 }
 
 /// runc's read-only paths of /proc, and its masked ones (each where this kernel has it).
@@ -476,7 +416,7 @@ fn lock_masked_paths() {
             .holds(options_at(path).is_some());
     }
     let hint = "/proc/sys must be mounted read-only in the container";
-    assert_held("/proc/sys", PROC_SYS, false, hint);
+    assert_held("/proc/sys", escapes::proc_sys, false, hint);
 }
 
 fn lock_seccomp() {
@@ -495,8 +435,8 @@ fn lock_seccomp() {
     }
     let hint = "the filter must refuse mount(2) (and the new mount API) with EPERM, whatever \
                 the capabilities";
-    assert_held("fresh proc", FRESH_PROC, false, hint);
-    assert_held("cgroup limit", CGROUP_LIMIT, false, hint);
+    assert_held("fresh proc", escapes::fresh_proc, false, hint);
+    assert_held("cgroup limit", escapes::cgroup_limit, false, hint);
 }
 
 fn lock_network() {

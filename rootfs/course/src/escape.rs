@@ -18,13 +18,13 @@
 //! if the suite could not run (or found the host changed after it).
 //!
 //! Here: the command line and the report; `table.rs` lists the escapes,
-//! `scripts.rs` and `probe.rs` try them, `container.rs` runs them, `host.rs` is what
+//! the harness's `escapes.rs` (shared with step 7's lock-down checks) and
+//! `probe.rs` try them, `container.rs` runs them, `host.rs` is what
 //! we know of the host and check after, `verdict.rs` the verdicts as values.
 
 mod container;
 mod host;
 mod probe;
-mod scripts;
 mod table;
 mod verdict;
 

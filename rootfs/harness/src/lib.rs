@@ -59,6 +59,7 @@
 pub mod book;
 pub mod checks;
 pub mod defects;
+pub mod escapes;
 pub mod fixtures;
 pub mod kernel;
 pub mod registry;

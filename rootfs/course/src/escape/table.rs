@@ -3,7 +3,7 @@
 
 use super::host::Host;
 use super::probe::Probe;
-use super::scripts;
+use harness::escapes as scripts;
 
 /// One escape of the suite.
 pub struct Escape {

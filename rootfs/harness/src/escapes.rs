@@ -1,11 +1,96 @@
-//! The escapes that busybox's shell can try, one script each. Each script ends by
-//! printing its verdict (`held WHY`, `escaped WHAT`, `skipped WHY`: [`PRELUDE`]),
-//! with what the kernel said, and undoes what it did on the way out (a trap on
-//! EXIT): what it mounted is unmounted, the nodes it made are removed, what it wrote
-//! was the value it read. Values from the host come in as shell variables.
+//! The escapes that busybox's shell can try from inside a container, one script
+//! each: `cargo course escape` runs them all, and step 7's lock-down exercises
+//! the ones their part stops. Each script ends by printing its verdict (`held
+//! WHY`, `escaped WHAT`, `skipped WHY`: [`PRELUDE`]), with what the kernel said,
+//! and undoes what it did on the way out (a trap on EXIT): what it mounted is
+//! unmounted, the nodes it made are removed, what it wrote was the value it read.
+//! Its scratch names are its own (mktemp): containers may share one root
+//! filesystem. Values from the host come in as shell variables.
 
-use super::host::Host;
-use super::verdict::Verdict;
+use std::fs;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use nix::sys::stat::{SFlag, major, makedev, minor, stat};
+use nix::unistd::getpid;
+
+/// What the scripts are told about the host, to judge what they reach.
+pub struct Host {
+    /// This process's PID, as the host numbers it.
+    pub pid: i32,
+    /// The host's network namespace, as /proc/self/ns/net names it: `net:[4026531840]`.
+    pub net_namespace: String,
+    /// The block device the host's `/` is on, if it is on one.
+    pub root: Option<RootDevice>,
+}
+
+/// The device of the host's root filesystem, e.g. 254:0, ext4, mounted read-write.
+pub struct RootDevice {
+    pub major: u64,
+    pub minor: u64,
+    pub fstype: String,
+    pub read_only: bool,
+    /// Why even the host, root outside any container, cannot read the device, if
+    /// it cannot (a security module, a sandbox): then no container's refusal says
+    /// anything.
+    pub host_cannot_read: Option<String>,
+}
+
+impl Host {
+    pub fn look() -> Result<Host, String> {
+        let net_namespace = fs::read_link("/proc/self/ns/net")
+            .map_err(|err| format!("readlink /proc/self/ns/net: {err}"))?;
+        Ok(Host {
+            pid: getpid().as_raw(),
+            net_namespace: net_namespace.display().to_string(),
+            root: root_device()?,
+        })
+    }
+}
+
+/// The device `/` is on (st_dev), with its type and whether its superblock is
+/// read-only, from mountinfo; none when it is no block device (major 0: overlay,
+/// tmpfs, btrfs).
+fn root_device() -> Result<Option<RootDevice>, String> {
+    let root = stat("/").map_err(|err| format!("stat(/): {}", err.desc()))?;
+    let (major, minor) = (major(root.st_dev), minor(root.st_dev));
+    let mounts = rootfs::mountinfo::read().map_err(|err| err.to_string())?;
+    let Some(mount) = mounts.iter().rev().find(|mount| mount.mount_point == Path::new("/")) else {
+        return Err("/proc/self/mountinfo lists no mount on /".into());
+    };
+    if major == 0 {
+        return Ok(None);
+    }
+    let read_only = mount.super_options.iter().any(|option| option == "ro");
+    let host_cannot_read = first_sector(major, minor).err();
+    Ok(Some(RootDevice { major, minor, fstype: mount.fstype.clone(), read_only, host_cannot_read }))
+}
+
+/// Read the first sector of device `major:minor` through its node in /dev (a
+/// device without one is not checked).
+fn first_sector(major: u64, minor: u64) -> Result<(), String> {
+    let Some(node) = device_node(major, minor) else { return Ok(()) };
+    let mut sector = [0u8; 512];
+    let read = fs::File::open(&node).and_then(|mut device| device.read_exact(&mut sector));
+    read.map_err(|err| format!("reading {} on the host: {err}", node.display()))
+}
+
+/// The block device node for `major:minor`: udev's /dev/block link, or the node
+/// in /dev itself (/dev/vda).
+fn device_node(major: u64, minor: u64) -> Option<PathBuf> {
+    let link = PathBuf::from(format!("/dev/block/{major}:{minor}"));
+    if link.exists() {
+        return Some(link);
+    }
+    let is_it = |path: &PathBuf| {
+        stat(path).is_ok_and(|node| {
+            SFlag::from_bits_truncate(node.st_mode) & SFlag::S_IFMT == SFlag::S_IFBLK
+                && node.st_rdev == makedev(major, minor)
+        })
+    };
+    let entries = fs::read_dir("/dev").into_iter().flatten().flatten();
+    entries.map(|entry| entry.path()).find(is_it)
+}
 
 /// The verdict, printed and final; and `first`, the first line of a message.
 const PRELUDE: &str = r#"
@@ -34,9 +119,8 @@ pub fn cgroup_limit(_: &Host) -> String {
         &[],
         r#"
 [ -r /proc/self/cgroup ] || skipped "no /proc/self/cgroup in the container to find its cgroup"
-m=/tmp/escape-cgroup
+m=$(mktemp -d /tmp/escape-cgroup.XXXXXX) || skipped "cannot make a directory in /tmp"
 trap 'umount $m 2>/dev/null; rmdir $m 2>/dev/null' EXIT
-mkdir -p $m
 own=$(sed -n 's/^[0-9]*:pids://p' /proc/self/cgroup)
 if [ -n "$own" ]; then
     kind="the cgroup v1 pids hierarchy"; out=$(mount -t cgroup -o pids cgroup $m 2>&1)
@@ -72,9 +156,8 @@ pub fn sysfs(_: &Host) -> String {
     with_prelude(
         &[],
         r#"
-m=/tmp/escape-sysfs
+m=$(mktemp -d /tmp/escape-sysfs.XXXXXX) || skipped "cannot make a directory in /tmp"
 trap 'umount $m 2>/dev/null; rmdir $m 2>/dev/null' EXIT
-mkdir -p $m
 out=$(mount -t sysfs sysfs $m 2>&1) || held "mount -t sysfs refused: $(first "$out")"
 for f in kernel/uevent_helper kernel/mm/ksm/run power/state; do [ -e $m/$f ] && break; done
 [ -e $m/$f ] || escaped "mounted sysfs at $m (none of its usual writable files to open)"
@@ -87,9 +170,8 @@ escaped "mounted sysfs read-write and opened /sys/$f for writing (nothing writte
 /// Mount a proc of our own elsewhere and write core_pattern back through it.
 pub fn fresh_proc(_: &Host) -> String {
     let mount = r#"
-m=/tmp/escape-proc
+m=$(mktemp -d /tmp/escape-proc.XXXXXX) || skipped "cannot make a directory in /tmp"
 trap 'umount $m 2>/dev/null; rmdir $m 2>/dev/null' EXIT
-mkdir -p $m
 out=$(mount -t proc proc $m 2>&1) || held "mount -t proc refused: $(first "$out")"
 f=$m/sys/kernel/core_pattern
 how="mounted a fresh proc at $m and wrote"
@@ -104,8 +186,8 @@ fn device_vars(host: &Host, reads: bool) -> Result<Vec<(&'static str, String)>, 
         return Err(with_prelude(&[], "skipped \"the host's / is on no block device\"\n"));
     };
     if let Some(why) = root.host_cannot_read.as_ref().filter(|_| reads) {
-        let skip = Verdict::Skipped(format!("even the host's root cannot: {why}"));
-        return Err(with_prelude(&[("verdict", skip.to_string())], "echo \"$verdict\"\n"));
+        let skip = format!("skipped even the host's root cannot: {why}");
+        return Err(with_prelude(&[("verdict", skip)], "echo \"$verdict\"\n"));
     }
     let mode = if root.read_only { "ro" } else { "rw" };
     Ok(vec![
@@ -125,7 +207,7 @@ pub fn disk_device(host: &Host) -> String {
     with_prelude(
         &vars,
         r#"
-n=/tmp/escape-disk-node
+n=$(mktemp -u /tmp/escape-disk-node.XXXXXX)
 trap 'rm -f $n' EXIT
 out=$(mknod $n b $maj $min 2>&1) || held "mknod of the host's root device $maj:$min refused: $(first "$out")"
 out=$(dd if=$n of=/dev/null bs=512 count=1 2>&1) || held "made a node for $maj:$min, but reading it was refused: $(first "$out")"
@@ -145,10 +227,9 @@ pub fn disk_mount(host: &Host) -> String {
     with_prelude(
         &vars,
         r#"
-n=/tmp/escape-mount-node
-m=/tmp/escape-mount
+m=$(mktemp -d /tmp/escape-mount.XXXXXX) || skipped "cannot make a directory in /tmp"
+n=$m.node
 trap 'umount $m 2>/dev/null; rmdir $m 2>/dev/null; rm -f $n' EXIT
-mkdir -p $m
 out=$(mknod $n b $maj $min 2>&1) || held "mknod of the host's root device $maj:$min refused: $(first "$out")"
 out=$(mount -t $fstype -o $mode $n $m 2>&1) || held "made a node for $maj:$min, but mount -t $fstype of it was refused: $(first "$out")"
 escaped "mounted the host's root filesystem ($fstype on $maj:$min, $mode) at $m; its top holds: $(echo $(ls $m | head -n 8)) …"
@@ -162,9 +243,8 @@ pub fn release_agent(_: &Host) -> String {
         &[],
         r#"
 grep -q '^[0-9]*:pids:' /proc/self/cgroup 2>/dev/null || skipped "no cgroup v1 pids hierarchy here (release_agent is cgroup v1's)"
-m=/tmp/escape-release-agent
+m=$(mktemp -d /tmp/escape-release-agent.XXXXXX) || skipped "cannot make a directory in /tmp"
 trap 'umount $m 2>/dev/null; rmdir $m 2>/dev/null' EXIT
-mkdir -p $m
 out=$(mount -t cgroup -o pids cgroup $m 2>&1) || held "mount of the cgroup v1 pids hierarchy refused: $(first "$out")"
 v=$(cat $m/release_agent)
 out=$({ printf '%s\n' "$v" > $m/release_agent; } 2>&1) || held "mounted the pids hierarchy, but writing its release_agent was refused: $(first "$out")"
@@ -246,7 +326,6 @@ mod tests {
 
     #[test]
     fn a_device_the_host_cannot_read_is_skipped_for_reading_only() {
-        use super::super::host::RootDevice;
         let why = Some("reading /dev/block/254:0 on the host: EPERM".to_string());
         let (fstype, major, minor) = ("ext4".to_string(), 254, 0);
         let root = RootDevice { major, minor, fstype, read_only: false, host_cannot_read: why };
