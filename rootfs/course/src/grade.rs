@@ -134,7 +134,11 @@ fn grade(args: &Args, step: &Step, bin: &Path) -> u8 {
     };
     let mut line = verdict.line(&grading.label());
     if let (None, Verdict::Fail { .. }) = (&args.bin, &verdict) {
-        line += &todos_left(step);
+        let mark = match &args.exercise {
+            Some(name) => format!("TODO({name})"),
+            None => format!("TODO(step {})", step.number),
+        };
+        line += &todos_left(step, &mark);
     }
     println!("{line}");
     if let (true, Verdict::Fail { failed, .. }) = (args.verbose, &verdict) {
@@ -154,15 +158,15 @@ fn grade(args: &Args, step: &Step, bin: &Path) -> u8 {
 }
 
 /// What is still to do in your copy of `step`, for its failing line: ` (still to do:
-/// 2 TODO(step 4), the first at src/main.rs:57)`, or nothing when none is left.
-fn todos_left(step: &Step) -> String {
+/// 2 TODO(step 4), the first at src/main.rs:57)` (an exercise's: `TODO(NAME)`), or
+/// nothing when none is left.
+fn todos_left(step: &Step, mark: &str) -> String {
     let main = mine::dir(step).join("src/main.rs");
     let text = fs::read_to_string(&main).unwrap_or_default();
-    let mark = format!("TODO(step {})", step.number);
     let lines: Vec<usize> = text
         .lines()
         .enumerate()
-        .filter(|(_, line)| line.contains(&mark))
+        .filter(|(_, line)| line.contains(mark))
         .map(|(i, _)| i + 1)
         .collect();
     match lines.first() {

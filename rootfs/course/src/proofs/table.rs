@@ -6,6 +6,7 @@ use std::fs;
 use std::path::PathBuf;
 
 use super::mistakes::{self, Mistake};
+use crate::starter;
 use crate::steps::Step;
 
 /// The kinds of proof, as `--only` names them.
@@ -15,7 +16,8 @@ pub enum Kind {
     PreviousStep,
     /// The Go and C implementations pass every step, and fail it one step short
     OtherLanguages,
-    /// Each starter fails its feature checks; solved, it passes
+    /// Each starter fails its feature checks; solved, it passes (an exercise's
+    /// starter, its TODOs in the step's program, fails its exercise's check)
     Starters,
     /// Each exercise's check fails on its step and passes with its reference solution
     Exercises,
@@ -88,6 +90,8 @@ pub enum Variant {
     Starter { step: u8 },
     /// Step N's starter solved: the learner's package with the step's own main.rs.
     Solved { step: u8 },
+    /// Step N's program with the TODOs of its exercise `name` put in.
+    ExerciseStarter { step: u8, name: String },
     /// Step N's program with an exercise's reference solution applied.
     Exercise { step: u8, name: String },
     /// Step N's program with one mistake of the catalogue made.
@@ -103,6 +107,9 @@ impl Variant {
             Variant::Course { .. } | Variant::Language { .. } => None,
             Variant::Starter { step } => Some(format!("proof-{}-starter", name(*step))),
             Variant::Solved { step } => Some(format!("proof-{}-solved", name(*step))),
+            Variant::ExerciseStarter { step, name: exercise } => {
+                Some(format!("proof-{}-starter-{}", name(*step), exercise.replace('_', "-")))
+            }
             Variant::Exercise { step, name: exercise } => {
                 Some(format!("proof-{}-exercise-{}", name(*step), exercise.replace('_', "-")))
             }
@@ -128,6 +135,7 @@ impl Variant {
             | Variant::Language { step, .. }
             | Variant::Starter { step }
             | Variant::Solved { step }
+            | Variant::ExerciseStarter { step, .. }
             | Variant::Exercise { step, .. } => *step,
             Variant::Mistake(mistake) => mistake.step,
         }
@@ -140,6 +148,9 @@ impl Variant {
             Variant::Language { lang, step } => format!("{} as step {step}", lang.name()),
             Variant::Starter { step } => format!("the starter of {}", name(*step)),
             Variant::Solved { step } => format!("the starter of {} solved", name(*step)),
+            Variant::ExerciseStarter { step, name: exercise } => {
+                format!("{} + the TODOs of exercise {exercise}", name(*step))
+            }
             Variant::Exercise { step, name: exercise } => {
                 format!("{} + exercises/{exercise}.patch", name(*step))
             }
@@ -278,6 +289,15 @@ fn starters(steps: &[Step]) -> Vec<Proof> {
         rows.push(row(Kind::Starters, Variant::Starter { step }, step, target, every));
         let solved = Variant::Solved { step };
         rows.push(row(Kind::Starters, solved, step, Target::Graded, Expected::Pass));
+    }
+    // An exercise's starter is the step's program with comments added: its check
+    // fails (and its reference solution passes it: the exercises' proofs).
+    for step in steps {
+        for name in starter::exercises_with_todos(step) {
+            let variant = Variant::ExerciseStarter { step: step.number, name: name.clone() };
+            let check = Target::Exercise(name);
+            rows.push(row(Kind::Starters, variant, step.number, check, Expected::Fail));
+        }
     }
     rows
 }

@@ -170,6 +170,7 @@ fn source(variant: &Variant, step: &Step, steps: &[Step]) -> Result<String, Stri
         Variant::Starter { .. } => starter::make(step),
         Variant::Solved { .. } => program(),
         Variant::Exercise { name, .. } => solution(step, name),
+        Variant::ExerciseStarter { name, .. } => starter::exercise_starter(step, name),
         Variant::Mistake(mistake) => {
             let file = format!("{}/src/main.rs", step_name(steps, step.number));
             match &mistake.exercise {
