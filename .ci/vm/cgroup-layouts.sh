@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Does step07-cgroups work on a pure cgroup v2 kernel and on a pure v1 one, and does
-# `cargo course doctor` tell the truth there and in a privileged container on v2? A
+# `cargo course doctor` tell the truth there and in a privileged container on v2? Does
+# the locked-down program (lockdown) hold its limit there, as root and rootless (with
+# a delegated cgroup and without), and does the escape suite (`course escape`) find
+# step 7's escapes and none out of lockdown? A
 # machine has one layout (this one is hybrid), so `cargo test` sees only that one:
 # here a Debian kernel boots twice under QEMU (TCG, no KVM needed) with an initramfs
 # whose /init (.ci/vm/init.sh) mounts one layout and runs the checks in it:
@@ -48,31 +51,35 @@ if [[ -z $kernel ]]; then
     echo "cgroup-layouts: downloaded $kernel in $(since "$t")"
 fi
 
-# 3. step07 and the course command (its doctor and `course contain`), linked
-#    statically: the initramfs has no C library.
+# 3. step07, lockdown and the course command (its doctor, `course contain`, `course
+#    escape`), linked statically: the initramfs has no C library (and the escape
+#    suite's probe, the course command itself, goes into the containers alone).
 t=$(now)
-RUSTFLAGS='-C target-feature=+crt-static' cargo build -q --release -p step07-cgroups -p course \
-    --target x86_64-unknown-linux-gnu --target-dir "$work"
+RUSTFLAGS='-C target-feature=+crt-static' cargo build -q --release -p step07-cgroups -p lockdown \
+    -p course --target x86_64-unknown-linux-gnu --target-dir "$work"
 release=$work/x86_64-unknown-linux-gnu/release
-for binary in "$release/step07-cgroups" "$release/course"; do
+for binary in "$release/step07-cgroups" "$release/lockdown" "$release/course"; do
     ldd "$binary" 2>&1 | grep -qE 'statically linked|not a dynamic executable' \
         || { echo "cgroup-layouts: $binary is not static" >&2; exit 1; }
 done
-echo "cgroup-layouts: built step07-cgroups and course in $(since "$t")"
+echo "cgroup-layouts: built step07-cgroups, lockdown and course in $(since "$t")"
 
-# 4. The initramfs: the busybox tree as the VM's / (with step07, course, our init,
-#    and util-linux's unshare and nsenter, which the doctor looks for), and a copy
-#    at /rootfs for the container. cpio keeps device nodes.
+# 4. The initramfs: the busybox tree as the VM's / (with step07, lockdown, course, our
+#    init, and util-linux's unshare and nsenter, which the doctor looks for), and a
+#    copy at /rootfs for the containers. cpio keeps device nodes. (The escape suite
+#    builds the course's own tree there on first use, from the VM's /bin/busybox.)
 busybox_tree=$(cargo run -q -p rootfs -- --path)
 initramfs=$work/initramfs
 rm -rf "$initramfs"
 cp -a "$busybox_tree" "$initramfs"
 cp -a "$busybox_tree" "$initramfs/rootfs"
-cp "$release/step07-cgroups" "$release/course" "$initramfs/bin/"
-# copy_program PATH: a dynamically linked program with the libraries ldd names.
+cp "$release/step07-cgroups" "$release/lockdown" "$release/course" "$initramfs/bin/"
+# copy_program PATH [AS]: a dynamically linked program (at AS in the VM; PATH
+# unless given), with the libraries ldd names.
 copy_program() {
-    rm -f "$initramfs$1"                   # busybox's applet link of that name
-    cp "$1" "$initramfs$1"
+    local to=$initramfs${2:-$1}
+    rm -f "$to"                            # busybox's applet link of that name
+    cp "$1" "$to"
     ldd "$1" | grep -o '/[^ ]*' | while read -r library; do
         mkdir -p "$initramfs$(dirname "$library")"
         cp -L "$library" "$initramfs$library"
@@ -80,6 +87,14 @@ copy_program() {
 }
 copy_program "$(command -v unshare)"
 copy_program "$(command -v nsenter)"
+# util-linux's setpriv runs lockdown as a plain user: busybox's has no --reuid.
+copy_program "$(command -v setpriv)" /usr/bin/setpriv
+# The escape suite copies its scratch root with `cp -a -x` (busybox's cp has no -x),
+# and asks ldd which libraries its probe needs (glibc's ldd, a script that busybox
+# sh runs as well as bash; the loader it runs came with unshare).
+copy_program "$(command -v cp)" /bin/cp
+sed '1s|^#!.*|#!/bin/sh|' "$(command -v ldd)" > "$initramfs/usr/bin/ldd"
+chmod 755 "$initramfs/usr/bin/ldd"
 cp .ci/vm/init.sh "$initramfs/init"
 chmod 755 "$initramfs/init"
 mkdir -p "$initramfs/mnt"

@@ -1,10 +1,20 @@
 #!/bin/sh
 # PID 1 of the VM that cgroup-layouts.sh boots (busybox sh, no systemd): mounts the
 # cgroup layout named on the kernel command line (layout=v2 or v1), runs step07-cgroups
-# and `course doctor` on it (on v2, also in a simulated privileged container) and step 7
-# in a contained grading job (`course contain`), prints a PASS or FAIL line per check
-# and the summary line the host looks for, and powers off.
+# and `course doctor` on it (on v2, also in a simulated privileged container), step 7
+# in a contained grading job (`course contain`), the locked-down program as root and
+# as a plain user (with a delegated cgroup and without) and the escape suite against
+# both, prints a PASS or FAIL line per check and the summary line the host looks for,
+# and powers off.
 export PATH=/sbin:/usr/sbin:/bin:/usr/bin
+# The kernel unpacks the initramfs into its "rootfs" mount, which pivot_root(2) cannot
+# move away from (EINVAL), and lockdown pivots. So, as a distribution's initramfs
+# does, copy it into a tmpfs, make that / (switch_root), and start again from there.
+if [ "$1" != on-tmpfs ]; then
+    mkdir /newroot && mount -t tmpfs -o mode=755 root /newroot
+    for f in /*; do [ "$f" = /newroot ] || cp -a "$f" /newroot/; done
+    exec switch_root /newroot /init on-tmpfs
+fi
 mount -t proc proc /proc && mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev && mount -t tmpfs tmpfs /tmp
 
@@ -43,17 +53,37 @@ cgroup_mounts() {
 # 40 background sleeps, one number per fork: the last number is how many forks worked.
 export forty='i=0; while [ $i -lt 40 ]; do sleep 30 & i=$((i+1)); echo $i; done'
 sleeps() { "$@" /bin/sh -c "$forty" 2>/tmp/err | tail -n 1; }
-# waiting SCRIPT: step 7 runs SCRIPT, says ready and reads the fifo /tmp/stdin (it lives
-# until we close our end, fd 3); sets $pid and $cgroup once it is ready.
+# waiting SCRIPT [PROGRAM...]: PROGRAM (step 7 unless given) runs SCRIPT in a container,
+# which says ready and reads the fifo /tmp/stdin (it lives until we close our end, fd 3);
+# sets $pid and $cgroup once it is ready. (timeout and as-user exec PROGRAM, whose `run`
+# is $pid: its cgroup is container-$pid, below $hierarchy or a delegated one of it.)
 mkfifo /tmp/stdin
 waiting() {
+    script=$1; shift; [ $# -gt 0 ] || set -- step07-cgroups
     : >/tmp/out # not a former check's "ready": the job truncates it only once it starts
-    timeout 60 step07-cgroups run --rootfs /rootfs /bin/sh -c "$1
+    timeout 60 "$@" run --rootfs /rootfs /bin/sh -c "$script
 echo ready; read x; echo bye" </tmp/stdin >/tmp/out 2>/tmp/err &
     pid=$!
     exec 3>/tmp/stdin
     wait_for ready /tmp/out
-    cgroup=$(container_cgroup)
+    cgroup=$(find "$hierarchy" -maxdepth 2 -type d -name "container-$pid")
+}
+# as-user UID CGROUP PROGRAM ARGS...: PROGRAM as user UID (group UID, no other group),
+# moved first, by root, into CGROUP (a directory of the hierarchy), unless it is -.
+cat >/bin/as-user <<'AS_USER'
+#!/bin/sh
+uid=$1 cgroup=$2; shift 2
+[ "$cgroup" = - ] || echo $$ >"$cgroup/cgroup.procs" || exit 125
+exec /usr/bin/setpriv --reuid "$uid" --regid "$uid" --clear-groups "$@"
+AS_USER
+chmod 755 /bin/as-user
+# The cgroup that /proc/PID/cgroup (FILE) names for the pids controller, e.g. /container-7.
+own_cgroup() {
+    case $layout in v2) sed -n 's/^0:://p' "$1" ;; v1) sed -n 's/^[0-9]*:pids://p' "$1" ;; esac
+}
+# The user IDs, as the host sees them, of the processes in cgroup DIR.
+uids_in() {
+    for p in $(cat "$1/cgroup.procs"); do awk '/^Uid:/ { print $2 }' /proc/$p/status; done | sort -u | xargs
 }
 
 echo "=== layout $name; cgroup mounts seen in /proc/self/mountinfo:"
@@ -161,6 +191,91 @@ expect "a contained grading job: step 7 inside" "18 sleeps, 0 processes left, no
     "$got sleeps, $(pidof sleep | wc -w) processes left, ${left:-none} left"
 expect "a contained grading job: its report" \
     '{"timed_out":false,"processes_killed":0,"cgroups_left":[]}' "$(cat /tmp/j-report.json)"
+
+# 10-11. lockdown as root: root in the container is nobody (65534) outside (a user
+#    namespace), the hostname is container, and the container is in a cgroup of its own,
+#    which /proc/self/cgroup in it names, with pids.max 20; 18 of 40 sleeps start.
+inside() { # what the container printed: id -u, hostname, its cgroup as a directory here
+    echo "uid $(sed -n 1p /tmp/out), hostname $(sed -n 2p /tmp/out), /proc/self/cgroup: $hierarchy$(own_cgroup /tmp/out)"
+}
+waiting 'id -u; hostname; cat /proc/self/cgroup' lockdown
+got="$(inside), pids.max $(cat "$cgroup/pids.max"), uid outside $(uids_in "$cgroup")"
+exec 3>&-
+wait $pid
+expect "lockdown as root" "uid 0, hostname container, /proc/self/cgroup: $cgroup, pids.max 20, uid outside 65534" "$got"
+expect "lockdown as root: default limit (20)" "18 sleeps" "$(sleeps lockdown run --rootfs /rootfs) sleeps"
+left=$(container_cgroup)
+expect "lockdown as root: no cgroup left" "none" "${left:-none}"
+
+# 12-13. lockdown as a plain user (uid 1000) in a cgroup delegated to it, a fresh one for
+#    each run, as `systemd-run --user --scope -p Delegate=yes` gives: on v2 the directory
+#    and its cgroup.procs, cgroup.subtree_control and cgroup.threads are the user's, the
+#    parent hands pids down; on v1, as cgcreate -a/-t does, the directory, cgroup.procs and
+#    tasks. Root inside is that user outside; its cgroup is made below the delegated one,
+#    with the limit; it says nothing on stderr.
+delegated=$hierarchy/user-1000
+delegate() {
+    mkdir "$delegated"
+    if [ "$layout" = v2 ]; then
+        echo +pids >/sys/fs/cgroup/cgroup.subtree_control
+        (cd "$delegated" && chown 1000:1000 . cgroup.procs cgroup.subtree_control cgroup.threads)
+    else
+        (cd "$delegated" && chown 1000:1000 . cgroup.procs tasks)
+    fi
+}
+# What lockdown left in it (on v2 the leaf it moves its `run` into, "lockdown"), then it.
+undelegate() {
+    left=$(ls -d "$delegated"/container-* 2>/dev/null)
+    rmdir "$delegated"/lockdown "$delegated" 2>/dev/null
+}
+delegate
+waiting 'id -u; hostname; cat /proc/self/cgroup' as-user 1000 "$delegated" lockdown
+got="$(inside), pids.max $(cat "$cgroup/pids.max"), uid outside $(uids_in "$cgroup")"
+exec 3>&-
+wait $pid
+undelegate
+got="$got, stderr: $(grep -c . /tmp/err) lines, ${left:-none} left"
+expect "lockdown rootless, delegated cgroup" \
+    "uid 0, hostname container, /proc/self/cgroup: $delegated/container-$pid, pids.max 20, uid outside 1000, stderr: 0 lines, none left" "$got"
+delegate
+got=$(sleeps as-user 1000 "$delegated" lockdown run --rootfs /rootfs)
+undelegate
+expect "lockdown rootless, delegated cgroup: default limit (20)" "18 sleeps, none left" "$got sleeps, ${left:-none} left"
+
+# 14. lockdown as a plain user with no cgroup of its own (the doctor said rootless works
+#    here): it says so in one line, and the container runs, without the limit.
+as-user 1000 - lockdown run --rootfs /rootfs /bin/sh -c 'id -u; hostname' >/tmp/out 2>/tmp/err && status=0 || status=$?
+sed 's/^/    lockdown rootless: /' /tmp/err
+doctor=$(sed -n 's/^lockdown (rootless) *\(ok\).*/\1/p' /tmp/doctor)
+says=$(grep -c '^lockdown: no pids limit: no cgroup is delegated to uid 1000 ' /tmp/err)
+left=$(ls -d "$hierarchy"/container-* "$hierarchy"/lockdown 2>/dev/null)
+expect "lockdown rootless, no cgroup" \
+    "doctor: rootless ok, exit 0, uid 0, hostname container, 1 line, no pids limit for uid 1000: 1, none left" \
+    "doctor: rootless ${doctor:-no}, exit $status, uid $(sed -n 1p /tmp/out), hostname $(sed -n 2p /tmp/out), $(grep -c . /tmp/err) line, no pids limit for uid 1000: $says, ${left:-none} left"
+
+# 15-16. The escape suite: out of step 7's containers every escape gets out (exit 1) but
+#    host process (its PID namespace holds that one); out of lockdown's none (exit 0).
+#    It runs each in a scratch copy of the course's busybox tree (built here on first
+#    use, from /bin/busybox), its probe the course command itself. Skipped here, for
+#    both: the disk escapes (the VM's / is a tmpfs, on no block device) and on v2
+#    release_agent (cgroup v1's); nothing else.
+want_skipped="disk device, disk mount"
+[ "$layout" = v2 ] && want_skipped="release_agent, $want_skipped"
+escape() { # escape PROGRAM: the suite against it; sets $status
+    CONTAINER_TIMEOUT_SCALE=3 course escape --bin "/bin/$1" >/tmp/escape 2>/tmp/err && status=0 || status=$?
+    sed "s/^/    escape $1: /" /tmp/escape /tmp/err
+}
+# The escapes whose verdict was WORD (held, escaped, skipped), by name; none if none.
+verdicts() {
+    awk -v word="$1" '$1 == word { sub(/^[a-z]+ +/, ""); sub(/:.*/, ""); printf "%s%s", (n++ ? ", " : ""), $0 }
+                      END { if (!n) printf "none" }' /tmp/escape
+}
+escape step07-cgroups
+expect "escape suite: step 7 lets out all but one" "exit 1, held: host process, skipped: $want_skipped" \
+    "exit $status, held: $(verdicts held), skipped: $(verdicts skipped)"
+escape lockdown
+expect "escape suite: lockdown holds" "exit 0, escaped: none, skipped: $want_skipped" \
+    "exit $status, escaped: $(verdicts escaped), skipped: $(verdicts skipped)"
 
 echo "cgroup-layouts: $name: $passed passed, $failed failed"
 poweroff -f # should it fail, init ends, the kernel panics, and panic=-1 with -no-reboot stops QEMU
