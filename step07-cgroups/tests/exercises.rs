@@ -147,10 +147,15 @@ fn assert_held(name: &str, script: fn(&Host) -> String, may_skip: bool, hint: &s
 }
 
 /// `cat FILE; echo --; …` of `files` in a container; what each printed.
-fn read_inside(files: &[&str]) -> Vec<String> {
+/// `why_it_may_fail`, if not empty, is what the part makes fail, for the verdict.
+fn read_inside(files: &[&str], why_it_may_fail: &str) -> Vec<String> {
     let script: Vec<String> = files.iter().map(|file| format!("cat {file}")).collect();
     let out = step!().sh(&script.join("; echo --; "));
-    claim(format!("`cat {}` inside", files.join(" ")))
+    let why = match why_it_may_fail {
+        "" => String::new(),
+        why => format!(" ({why})"),
+    };
+    claim(format!("`cat {}` inside{why}", files.join(" ")))
         .expected("exit code 0")
         .program(&out)
         .holds(out.code == 0);
@@ -169,7 +174,11 @@ fn status_field<'a>(status: &'a str, field: &str) -> &'a str {
 const KEPT_CAPABILITIES: &str = "00000000000405fb";
 
 fn lock_capabilities() {
-    let status = read_inside(&["/proc/1/status", "/proc/self/status"]);
+    let status = read_inside(
+        &["/proc/1/status", "/proc/self/status"],
+        "mount and umount2 need CAP_SYS_ADMIN: drop the capabilities after /proc is mounted, \
+         and leave its unmount to the end of the mount namespace",
+    );
     let none = "0000000000000000";
     let expected = [
         ("CapBnd", KEPT_CAPABILITIES),
@@ -313,7 +322,7 @@ fn capability_name(number: u32) -> String {
 }
 
 fn lock_user_namespace() {
-    let read = read_inside(&["/proc/self/uid_map", "/proc/self/gid_map"]);
+    let read = read_inside(&["/proc/self/uid_map", "/proc/self/gid_map"], "");
     for (kind, map) in ["uid", "gid"].into_iter().zip(&read) {
         // Each line: the first ID inside, the first outside, how many.
         let ranges: Vec<Vec<u64>> = map
@@ -420,7 +429,11 @@ fn lock_masked_paths() {
 }
 
 fn lock_seccomp() {
-    let status = read_inside(&["/proc/1/status", "/proc/self/status"]);
+    let status = read_inside(
+        &["/proc/1/status", "/proc/self/status"],
+        "the filter refuses mount and umount2: install it after /proc is mounted, and leave \
+         its unmount to the end of the mount namespace",
+    );
     for (who, status) in ["PID 1 (`child`)", "the command"].into_iter().zip(&status) {
         let shown = status_field(status, "Seccomp");
         claim(format!("Seccomp of {who}, in its /proc/PID/status inside"))
