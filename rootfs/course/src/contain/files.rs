@@ -12,9 +12,10 @@
 //!   is mounted anew later; the others are not boxed);
 //! - the host's /proc is taken away, for the job's own (see `inside.rs`).
 //!
-//! Root inside can undo a read-only mount (`mount -o remount,rw`) or write a disk
-//! through a device node it makes: this stops accidents and ordinary writes, not a
-//! program that breaks out on purpose.
+//! Root inside can undo a read-only mount (`mount -o remount,rw`), write a disk
+//! through a device node it makes, or write the host kernel's settings through a
+//! proc it mounts itself: this stops accidents and ordinary writes, not a program
+//! that breaks out on purpose (the teacher's page says so).
 
 use std::collections::BTreeSet;
 use std::ffi::CString;
