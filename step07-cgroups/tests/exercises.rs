@@ -5,6 +5,7 @@ use std::fs;
 use std::path::PathBuf;
 
 use harness::escapes::{self, Host};
+use harness::probes;
 use harness::{
     Output, assert_option_accepted, cgroup_hierarchy, cgroup_of, cgroups_printed, claim,
     host_namespace_link, pids_hierarchy, read_cgroup_file, step,
@@ -322,7 +323,12 @@ fn capability_name(number: u32) -> String {
 }
 
 fn lock_user_namespace() {
-    let read = read_inside(&["/proc/self/uid_map", "/proc/self/gid_map"], "");
+    let read = read_inside(
+        &["/proc/self/uid_map", "/proc/self/gid_map"],
+        "once `run` has written its maps, the child becomes root of its user namespace \
+         (setresgid, then setresuid to 0) before it re-executes itself: execve as any other \
+         user drops every capability",
+    );
     for (kind, map) in ["uid", "gid"].into_iter().zip(&read) {
         // Each line: the first ID inside, the first outside, how many.
         let ranges: Vec<Vec<u64>> = map
@@ -346,6 +352,11 @@ fn lock_user_namespace() {
                 "{kind} 0 inside has no map: have `run`, outside, write /proc/CHILD/{kind}_map \
                  (`0 FIRST COUNT`) before the child goes on"
             ),
+            (Some(_), false) if ranges.len() > 1 => format!(
+                "map one range only, root's: `0 FIRST COUNT` of /etc/sub{kind}, else `0 65534 1`. \
+                 Each other line gives the container some of the host's {kind}s (`1 1 65533` maps \
+                 them to themselves), whose files its root may then open"
+            ),
             (Some(_), false) => String::new(),
         };
         claim(format!("/proc/self/{kind}_map inside: root inside is not root outside"))
@@ -355,12 +366,42 @@ fn lock_user_namespace() {
             ))
             .shown(format!("{}\n(`0 0 4294967295` is the host's own)", map.trim_end()))
             .hint(hint)
-            .holds(root_outside.is_some_and(|id| id != 0) && !maps_host_root);
+            .holds(root_outside.is_some_and(|id| id != 0) && !maps_host_root && ranges.len() == 1);
     }
+    assert_all_ids_mapped();
     let hint = "root inside must be an unprivileged user outside: the host's settings and \
                 cgroup files belong to the host's root";
     assert_held("/proc/sys", escapes::proc_sys, false, hint);
     assert_held("cgroup limit", escapes::cgroup_limit, false, hint);
+}
+
+/// Started by a `run` that belongs to the host's group 0 too (as sudo gives it), the
+/// command is root of its user namespace in every ID, and keeps no group of the
+/// host's: an ID the namespace does not map shows inside as 65534 (overflow), and
+/// still counts outside (a root:root 0660 file of the host opens).
+fn assert_all_ids_mapped() {
+    let out = step!().sh_through(&["setpriv", "--groups", "0", "--"], "cat /proc/self/status");
+    for (field, expected) in [("Uid", "0 0 0 0"), ("Gid", "0 0 0 0"), ("Groups", "")] {
+        let shown = status_field(&out.stdout, field).split_whitespace().collect::<Vec<_>>();
+        let hint = match field {
+            "Groups" => {
+                "the child drops the supplementary groups it inherited from `run` (here the \
+                 host's group 0), setgroups([]), before setresgid and setresuid"
+            }
+            _ => {
+                "the child becomes root of its user namespace in every ID: setresgid(0, 0, 0), \
+                  then setresuid(0, 0, 0), before it re-executes itself"
+            }
+        };
+        claim(format!(
+            "{field} of the command, in /proc/self/status inside (`run` in the host's group 0)"
+        ))
+        .expected(format!("{field}: {expected}"))
+        .shown(format!("{field}: {}", shown.join(" ")))
+        .program(&out)
+        .hint(hint)
+        .holds(shown.join(" ") == expected);
+    }
 }
 
 /// runc's read-only paths of /proc, and its masked ones (each where this kernel has it).
@@ -380,8 +421,10 @@ const MASKED: [&str; 9] = [
 
 fn lock_masked_paths() {
     let paths = READ_ONLY.iter().chain(&MASKED).copied().collect::<Vec<_>>().join(" ");
+    // Each path there, then `d` for a directory, `f` for anything else.
     let script = format!(
-        "cat /proc/self/mountinfo; echo --; for f in {paths}; do [ -e $f ] && echo $f; done; true"
+        "cat /proc/self/mountinfo; echo --; \
+         for f in {paths}; do [ -e $f ] && {{ [ -d $f ] && echo $f d || echo $f f; }}; done; true"
     );
     let out = step!().sh(&script);
     claim("the container runs").expected("exit code 0").program(&out).holds(out.code == 0);
@@ -391,7 +434,14 @@ fn lock_masked_paths() {
         let fields = |line: &str| line.split(' ').map(String::from).collect::<Vec<_>>();
         mountinfo.lines().map(fields).rfind(|f| f.len() > 5 && f[4] == path).map(|f| f[5].clone())
     };
-    let present: Vec<&str> = present.lines().collect();
+    // And its filesystem's type, the first word after ` - `.
+    let type_at = |path: &str| {
+        let line = mountinfo.lines().rfind(|line| line.split(' ').nth(4) == Some(path))?;
+        Some(line.split_once(" - ")?.1.split(' ').next()?.to_string())
+    };
+    let kinds: Vec<(&str, &str)> =
+        present.lines().filter_map(|line| line.split_once(' ')).collect();
+    let present: Vec<&str> = kinds.iter().map(|(path, _)| *path).collect();
     for path in READ_ONLY.into_iter().filter(|path| *path == "/proc/sys" || present.contains(path))
     {
         let options = options_at(path);
@@ -417,12 +467,25 @@ fn lock_masked_paths() {
             .hint(hint)
             .holds(read_only);
     }
-    for path in MASKED.into_iter().filter(|path| present.contains(path)) {
+    for (path, kind) in kinds.iter().filter(|(path, _)| MASKED.contains(path)) {
+        let (options, fs_type) = (options_at(path), type_at(path));
+        let directory = *kind == "d";
+        let read_only = options.as_deref().is_some_and(|o| o.split(',').any(|o| o == "ro"));
+        let (hidden, hint) = match (&fs_type, directory) {
+            (None, _) => (false, "after /proc is mounted: mount /dev/null (MS_BIND) over each such file, an empty tmpfs (MS_RDONLY) over each such directory".to_string()),
+            (Some(proc), _) if proc == "proc" => (false, format!("the mount at {path} is proc's own (a bind of {path} itself): what it shows is still the host's, only read-only. Hide it: /dev/null over a file, an empty tmpfs over a directory")),
+            (Some(_), true) if !read_only => (false, format!("the tmpfs over {path} is writable: mount it MS_RDONLY, so nothing can be put there")),
+            _ => (true, String::new()),
+        };
+        let shown = match (fs_type, options) {
+            (Some(fs_type), Some(options)) => format!("a mount of {fs_type}, options {options}"),
+            _ => format!("no mount at {path}: the host's, readable"),
+        };
         claim(format!("{path} is hidden inside"))
             .expected(format!("a mount at {path}: /dev/null bound on a file, an empty read-only tmpfs on a directory"))
-            .shown(format!("no mount at {path}: the host's, readable"))
-            .hint("after /proc is mounted: mount /dev/null (MS_BIND) over each such file")
-            .holds(options_at(path).is_some());
+            .shown(shown)
+            .hint(hint)
+            .holds(hidden);
     }
     let hint = "/proc/sys must be mounted read-only in the container";
     assert_held("/proc/sys", escapes::proc_sys, false, hint);
@@ -450,92 +513,79 @@ fn lock_seccomp() {
                 the capabilities";
     assert_held("fresh proc", escapes::fresh_proc, false, hint);
     assert_held("cgroup limit", escapes::cgroup_limit, false, hint);
-    assert_foreign_calls_refused();
+    assert_more_calls_refused();
+    assert_calls_only_a_program_makes_refused();
 }
 
-/// An x86_64 process may also make the system calls of i386 (`int 0x80`), whose
-/// numbers differ: mount is 21 there, x86_64's access. A filter that does not check
-/// the architecture lets it through. A 32-bit program of 164 bytes tries it: it
-/// mounts a tmpfs on /tmp and unmounts it (exit code 0), or exits with the errno.
-fn assert_foreign_calls_refused() {
-    let octal: String = i386_mount_program().iter().map(|byte| format!("\\{byte:03o}")).collect();
-    let script = format!(
-        "f=$(mktemp /tmp/i386-mount.XXXXXX) && printf '{octal}' > $f && chmod +x $f || exit 90\n\
-         $f; echo \"code $?\"; rm -f $f"
-    );
-    let out = step!().sh(&script);
-    let code = out.stdout.lines().find_map(|line| line.strip_prefix("code "));
-    let code: Option<i32> = code.and_then(|code| code.trim().parse().ok());
-    // 128 + SIGSYS: the filter killed it; EPERM: refused. Anything else: this kernel
-    // runs no 32-bit program (no IA32 emulation), and there is nothing to check.
-    if !matches!(code, Some(0 | 1 | 159)) {
-        return;
+/// Beyond mount(2): a new namespace (unshare) and an unmount (umount2, lazy: it
+/// would detach /proc and what is mounted on it) must be refused too.
+fn assert_more_calls_refused() {
+    let script = "busybox unshare -n true 2>&1 && echo 'unshare: made a network namespace'; \
+                  echo --; umount -l /proc 2>&1 && echo 'umount: detached /proc'; true";
+    let out = step!().sh(script);
+    let (unshare, umount) = out.stdout.split_once("--\n").unwrap_or_default();
+    for (call, tried, said) in
+        [("unshare", "busybox unshare -n true", unshare), ("umount2", "umount -l /proc", umount)]
+    {
+        let said = said.trim();
+        claim(format!("`{tried}` inside is refused"))
+            .expected("Operation not permitted (EPERM)")
+            .shown(if said.is_empty() { "it worked" } else { said })
+            .program(&out)
+            .hint(format!(
+                "the filter refuses {call} with EPERM as well as mount: no new namespace, no \
+                 unmount, whatever the capabilities (see the list in the statement)"
+            ))
+            .holds(said.contains("not permitted"));
     }
-    claim("a 32-bit (i386) mount(2), made through `int 0x80` inside, is refused")
-        .expected("killed by SIGSYS (exit code 159), or refused with EPERM (exit code 1)")
-        .shown(match code {
-            Some(0) => "exit code 0: it mounted a tmpfs on /tmp (and unmounted it)".to_string(),
-            other => format!("exit code {other:?}"),
-        })
-        .hint(
+}
+
+/// Two calls busybox cannot make, each by a tiny program (harness::probes): fsopen,
+/// the way into the new mount API, which a filter that refuses mount(2) alone lets
+/// through; and an i386 mount(2), through `int 0x80`, whose number (21) is another
+/// call's on x86_64 (access): a filter that does not check the architecture lets
+/// it through. Each must be refused (EPERM: exit code 1) or killed (SIGSYS: 159).
+/// A kernel without the call (ENOSYS) or without IA32 emulation is not checked.
+fn assert_calls_only_a_program_makes_refused() {
+    let probes = [
+        (
+            "fsopen(\"proc\"), the new mount API's first call",
+            probes::x86_64_fsopen(),
+            "the filter refuses the new mount API too (fsopen, fsconfig, fsmount, move_mount, \
+             open_tree, fspick, mount_setattr): through it a program mounts without mount(2)",
+        ),
+        (
+            "a 32-bit (i386) mount(2), made through `int 0x80`",
+            probes::i386_mount(),
             "the filter checks the architecture first (offset 4 of seccomp_data, \
-             AUDIT_ARCH_X86_64) and kills any other: an i386 call has other numbers, and \
-             mount is 21 there, x86_64's access, which the filter lets through",
-        )
-        .holds(code != Some(0));
-}
-
-/// A static i386 ELF program: mount("none", "/tmp", "tmpfs", 0, NULL), then on
-/// success umount2("/tmp", 0) and exit 0, else exit with the errno.
-fn i386_mount_program() -> Vec<u8> {
-    const BASE: u32 = 0x0804_8000; // where it is loaded
-    const HEADERS: u32 = 52 + 32; // the ELF header, one program header
-    const CODE: u32 = 64; // the length of `code` below
-    let data = b"none\0/tmp\0tmpfs\0";
-    let (none, tmp, tmpfs) =
-        (BASE + HEADERS + CODE, BASE + HEADERS + CODE + 5, BASE + HEADERS + CODE + 10);
-    let le = |n: u32| n.to_le_bytes();
-    let mut code = Vec::new();
-    code.extend([0xb8].iter().chain(&le(21))); // mov eax, 21 (mount)
-    code.extend([0xbb].iter().chain(&le(none))); // mov ebx, source
-    code.extend([0xb9].iter().chain(&le(tmp))); // mov ecx, target
-    code.extend([0xba].iter().chain(&le(tmpfs))); // mov edx, type
-    code.extend([0x31, 0xf6, 0x31, 0xff, 0xcd, 0x80]); // xor esi, esi; xor edi, edi; int 0x80
-    code.extend([0x85, 0xc0, 0x75, 23]); // test eax, eax; jnz +23 (to `failed`)
-    code.extend([0xb8].iter().chain(&le(52))); // mov eax, 52 (umount2)
-    code.extend([0xbb].iter().chain(&le(tmp))); // mov ebx, target
-    code.extend([0x31, 0xc9, 0xcd, 0x80]); // xor ecx, ecx; int 0x80
-    code.extend([0x31, 0xdb, 0xb8, 1, 0, 0, 0, 0xcd, 0x80]); // exit(0)
-    code.extend([0xf7, 0xd8, 0x89, 0xc3, 0xb8, 1, 0, 0, 0, 0xcd, 0x80]); // failed: exit(-eax)
-    assert_eq!(code.len() as u32, CODE, "the i386 program's code changed length");
-    let size = HEADERS + CODE + data.len() as u32;
-    let mut elf = b"\x7fELF\x01\x01\x01".to_vec(); // 32-bit, little-endian, version 1
-    elf.resize(16, 0);
-    // e_type EXEC, e_machine 386, e_version, e_entry, e_phoff, e_shoff, e_flags,
-    // e_ehsize, e_phentsize, e_phnum, e_shentsize, e_shnum, e_shstrndx.
-    for half in [2u16, 3] {
-        elf.extend(half.to_le_bytes());
+             AUDIT_ARCH_X86_64 = 0xc000003e) and kills any other: an i386 call has other \
+             numbers, and mount is 21 there, x86_64's access, which the filter lets through",
+        ),
+    ];
+    for (what, program, hint) in probes {
+        let out = step!().sh(&probes::script_running(&program));
+        let code = probes::exit_code_printed(&out.stdout);
+        if !matches!(code, Some(0 | 1 | 159)) {
+            continue; // not on this kernel
+        }
+        claim(format!("{what} inside is refused"))
+            .expected("killed by SIGSYS (exit code 159), or refused with EPERM (exit code 1)")
+            .shown(match code {
+                Some(0) => "exit code 0: the kernel allowed it".to_string(),
+                other => format!("exit code {other:?}"),
+            })
+            .hint(hint)
+            .holds(code != Some(0));
     }
-    for word in [1, BASE + HEADERS, 52, 0, 0] {
-        elf.extend(le(word));
-    }
-    for half in [52u16, 32, 1, 0, 0, 0] {
-        elf.extend(half.to_le_bytes());
-    }
-    // One PT_LOAD of the whole file, readable and executable.
-    for word in [1, 0, BASE, BASE, size, size, 5, 0x1000] {
-        elf.extend(le(word));
-    }
-    elf.extend(code);
-    elf.extend(data);
-    elf
 }
 
 fn lock_network() {
-    let script = "readlink /proc/self/ns/net; echo --; sed -n '3,$s/:.*//p' /proc/net/dev";
+    let script = "readlink /proc/self/ns/net; echo --; readlink /proc/1/ns/net; echo --; \
+                  sed -n '3,$s/:.*//p' /proc/net/dev";
     let out = step!().sh(script);
     claim("the container runs").expected("exit code 0").program(&out).holds(out.code == 0);
-    let (namespace, interfaces) = out.stdout.split_once("--\n").unwrap_or_default();
+    let parts: Vec<&str> = out.stdout.split("--\n").collect();
+    let [namespace, pid1_namespace, interfaces] = parts[..] else { return };
     let host = host_namespace_link("net");
     let hint = "add CLONE_NEWNET to the namespaces `run` makes";
     claim("the `network` escape (book: Break out, then lock down) is held: readlink /proc/self/ns/net inside")
@@ -543,6 +593,15 @@ fn lock_network() {
         .shown(namespace.trim())
         .hint(hint)
         .holds(namespace.trim() != host);
+    claim("PID 1 (`child`) is in the container's network namespace too: readlink /proc/1/ns/net inside")
+        .expected(format!("a network namespace other than the host's {host}"))
+        .shown(pid1_namespace.trim())
+        .hint(
+            "make the network namespace with the others, in `run` (not for the command alone): \
+             PID 1 in the host's namespace can be joined (nsenter --net=/proc/1/ns/net) back to \
+             the host's network",
+        )
+        .holds(pid1_namespace.trim() != host);
     let interfaces: Vec<&str> = interfaces.split_whitespace().collect();
     claim("the interfaces inside (/proc/net/dev)")
         .expected("lo only")

@@ -300,6 +300,8 @@ pub fn network(host: &Host) -> String {
         &[("host", host.net_namespace.clone())],
         r#"
 mine=$(readlink /proc/self/ns/net) || skipped "cannot read /proc/self/ns/net (no /proc in the container?)"
+pid1=$(readlink /proc/1/ns/net 2>/dev/null)
+[ "$mine" != "$host" ] && [ "$pid1" = "$host" ] && escaped "the command has a network namespace of its own, but the container's PID 1 is in the host's ($host): nsenter --net=/proc/1/ns/net joins it"
 [ "$mine" = "$host" ] || held "the container has a network namespace of its own ($mine; the host's is $host)"
 ifs=$(sed -n '3,$s/:.*//p' /proc/net/dev)
 escaped "shares the host's network namespace $host: sees its interfaces ($(echo $ifs)) and can use its ports"

@@ -62,6 +62,7 @@ pub mod defects;
 pub mod escapes;
 pub mod fixtures;
 pub mod kernel;
+pub mod probes;
 pub mod registry;
 pub mod report;
 pub mod results;

@@ -126,6 +126,15 @@ impl StepProgram {
         Running::spawn(command)
     }
 
+    /// Like [`StepProgram::sh`], but the program started through `wrapper`, a command
+    /// and its arguments that then runs it (`setpriv --groups 0 --`).
+    pub fn sh_through(&self, wrapper: &[&str], script: &str) -> Output {
+        let Some((program, args)) = wrapper.split_first() else { return self.sh(script) };
+        let mut command = self.command(program);
+        command.args(args).arg(&self.bin).arg("run").args([&self.busybox, "sh", "-c", script]);
+        Running::spawn(command).finish()
+    }
+
     /// A command with the environment every container of this step gets.
     fn command(&self, program: impl AsRef<OsStr>) -> Command {
         let mut command = Command::new(program);
