@@ -508,6 +508,9 @@ const REFUSED_CALLS: [nix::libc::c_long; 27] = {
     ]
 };
 
+/// The bit that marks an x32 call's number on x86_64.
+const X32_BIT: i64 = 0x4000_0000;
+
 /// Install the filter: [`REFUSED_CALLS`], and clone(2) asking for a new namespace.
 fn filter_system_calls() -> Result<(), Failure> {
     use seccompiler::{SeccompAction, SeccompCmpArgLen, SeccompCmpOp, SeccompCondition};
@@ -536,12 +539,19 @@ fn filter_system_calls() -> Result<(), Failure> {
     let clone_rules =
         namespaces.iter().map(flag_set).collect::<Result<_, seccompiler::BackendError>>();
     rules.insert(nix::libc::SYS_clone, clone_rules.map_err(|err| seccomp_failed(err.into()))?);
+    // x32, x86_64's other ABI, has x86_64's architecture and the same numbers with
+    // bit 30 set (__X32_SYSCALL_BIT): refuse those too, where a kernel has x32.
+    if cfg!(target_arch = "x86_64") {
+        let x32: Vec<_> = rules.iter().map(|(call, rule)| (call | X32_BIT, rule.clone())).collect();
+        rules.extend(x32);
+    }
     let refuse = SeccompAction::Errno(Errno::EPERM as u32);
     let filter = SeccompFilter::new(rules, SeccompAction::Allow, refuse, arch);
     // clone3 passes its flags in memory, where a filter cannot look: answer that it
     // does not exist, and the C library falls back to clone. (A second filter, as
     // one filter answers with one error; the kernel runs both.)
-    let no_clone3 = [(nix::libc::SYS_clone3, vec![])].into_iter().collect();
+    let no_clone3 =
+        [(nix::libc::SYS_clone3, vec![]), (nix::libc::SYS_clone3 | X32_BIT, vec![])].into();
     let enosys = SeccompAction::Errno(Errno::ENOSYS as u32);
     let filter3 = SeccompFilter::new(no_clone3, SeccompAction::Allow, enosys, arch);
     for filter in [filter, filter3] {
