@@ -157,8 +157,8 @@ fn grade(args: &Args, step: &Step, bin: &Path) -> u8 {
     }
 }
 
-/// What is still to do in your copy of `step`, for its failing line: ` (still to do:
-/// 2 TODO(step 4), the first at src/main.rs:57)` (an exercise's: `TODO(NAME)`), or
+/// What is still to do in your copy of `step`, for its failing line: ` (your copy has 2
+/// TODO(step 4) comments left, the first at src/main.rs:57)` (an exercise's: `TODO(NAME)`), or
 /// nothing when none is left.
 fn todos_left(step: &Step, mark: &str) -> String {
     let main = mine::dir(step).join("src/main.rs");
@@ -172,7 +172,10 @@ fn todos_left(step: &Step, mark: &str) -> String {
     match lines.first() {
         None => String::new(),
         Some(first) => {
-            format!(" (still to do: {} {mark}, the first at src/main.rs:{first})", lines.len())
+            format!(
+                " (your copy has {} {mark} comments left, the first at src/main.rs:{first})",
+                lines.len()
+            )
         }
     }
 }

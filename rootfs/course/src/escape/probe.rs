@@ -134,7 +134,8 @@ fn load_a_module() -> Verdict {
     let not_a_module = [0u8; 64];
     match init_module(&not_a_module, c"") {
         Err(Errno::EPERM) => Verdict::Held(
-            "init_module refused: EPERM (no CAP_SYS_MODULE, or modules_disabled)".into(),
+            "init_module refused: EPERM (no CAP_SYS_MODULE, a seccomp filter, or modules_disabled)"
+                .into(),
         ),
         Err(Errno::ENOSYS) => {
             Verdict::Skipped("this kernel loads no modules (init_module: ENOSYS)".into())

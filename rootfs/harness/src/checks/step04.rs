@@ -122,8 +122,8 @@ impl StepProgram {
             .shown(format!("host PID {init} (the container's PID 1) still running after {limit:?}"))
             .hint(
                 "set a parent-death signal on the child: prctl(PR_SET_PDEATHSIG, SIGKILL) (Go: \
-                 SysProcAttr.Pdeathsig). When PID 1 dies, the kernel kills the rest of its PID \
-                 namespace",
+                 SysProcAttr.Pdeathsig), after any change of its IDs (setresuid clears it). When \
+                 PID 1 dies, the kernel kills the rest of its PID namespace",
             )
             .holds(gone);
         // Killed by SIGKILL: it had no chance to say anything about it.
