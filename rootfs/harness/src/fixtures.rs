@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use nix::sys::inotify::{AddWatchFlags, InitFlags, Inotify};
 use nix::unistd::geteuid;
 use procfs::process::Process;
 
@@ -158,6 +159,32 @@ impl Drop for TestFiles {
                 _ => {}
             }
         }
+    }
+}
+
+/// The directories made directly in a directory from now on, even those removed
+/// again (inotify): what containers started at once would race for, were they to
+/// share one.
+pub struct DirectoriesMade(Inotify);
+
+impl DirectoriesMade {
+    pub fn watch(dir: &Path) -> DirectoriesMade {
+        let inotify = Inotify::init(InitFlags::IN_NONBLOCK | InitFlags::IN_CLOEXEC)
+            .unwrap_or_else(|err| panic!("inotify_init: {err}"));
+        inotify
+            .add_watch(dir, AddWatchFlags::IN_CREATE)
+            .unwrap_or_else(|err| panic!("inotify_add_watch({}): {err}", dir.display()));
+        DirectoriesMade(inotify)
+    }
+
+    /// Their names, in the order they were made.
+    pub fn names(&self) -> Vec<String> {
+        let mut names = Vec::new();
+        while let Ok(events) = self.0.read_events() {
+            let made = events.into_iter().filter(|e| e.mask.contains(AddWatchFlags::IN_ISDIR));
+            names.extend(made.filter_map(|e| Some(e.name?.to_string_lossy().into_owned())));
+        }
+        names
     }
 }
 

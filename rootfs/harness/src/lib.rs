@@ -79,8 +79,8 @@ pub use checks::step07::{
     assert_host_can_start_a_process, assert_no_cgroup_left_by,
 };
 pub use fixtures::{
-    FirstUse, HostMounts, ScratchDir, ScratchRoot, SharedMountHost, TestFiles, busybox,
-    dir_listing, require_root, rootfs, serial,
+    DirectoriesMade, FirstUse, HostMounts, ScratchDir, ScratchRoot, SharedMountHost, TestFiles,
+    busybox, dir_listing, require_root, rootfs, serial,
 };
 pub use kernel::cgroups::{
     cgroup_hierarchy, cgroup_of, cgroups_printed, pids_cgroup_of, pids_hierarchy, read_cgroup_file,
