@@ -91,7 +91,8 @@ pub static CHECKS: &[Check] = &[
         step: 4,
         feature: true,
         name: "pid_1_reaps_orphans",
-        about: "PID 1 leaves no orphan <defunct> once it has exited",
+        about: "PID 1 leaves no orphan <defunct> once it has exited, eight that end at once \
+                included",
         run: |step| step.assert_orphans_reaped(),
     },
     Check {
@@ -106,7 +107,8 @@ pub static CHECKS: &[Check] = &[
         step: 4,
         feature: true,
         name: "the_container_dies_with_its_runtime",
-        about: "SIGKILL to your program ends the whole container",
+        about: "SIGKILL to your program ends the whole container, even a command that ignores \
+                SIGTERM",
         run: |step| step.assert_container_dies_with_its_runtime(),
     },
     Check {
@@ -142,7 +144,7 @@ pub static CHECKS: &[Check] = &[
         feature: false,
         name: "nothing_is_left_mounted_however_the_command_ends",
         about: "nothing is left mounted after a command that failed, was not found, could not \
-                run, or was killed",
+                run, was killed, or left a job holding /proc open",
         run: |step| step.assert_nothing_left_mounted(),
     },
     Check {
@@ -177,7 +179,8 @@ pub static CHECKS: &[Check] = &[
         step: 6,
         feature: true,
         name: "proc_mount_never_reaches_a_shared_host",
-        about: "nor in that of a host whose `/` is shared (as on systemd machines)",
+        about: "nor in that of a host whose `/` is shared (as on systemd machines), with the root \
+                filesystem a plain directory or a mount of its own",
         run: |step| step.assert_mounts_stay_inside_a_shared_host(),
     },
     Check {

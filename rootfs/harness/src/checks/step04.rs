@@ -72,22 +72,28 @@ impl StepProgram {
     }
 
     /// The container's PID 1 reaps the orphans the kernel hands to it: an inner
-    /// shell starts a short `sleep` in the background and exits at once, so the
-    /// sleep becomes PID 1's child. The check waits until that orphan has exited
-    /// (on a slow machine it may still be sleeping: no zombie yet is no proof), then
-    /// gives PID 1 a moment to reap it (a Go runtime reaps when SIGCHLD reaches it).
+    /// shell starts eight `sleep`s in the background and exits at once, so they
+    /// become PID 1's children. The test stops PID 1 (SIGSTOP) until they have all
+    /// exited, then lets it go on: their eight SIGCHLDs have merged into one by then,
+    /// as they do whenever children end at once, so one waitpid per signal reaps one
+    /// and leaves seven; a loop until none is left reaps them all. Then it gives PID 1
+    /// a moment (a Go runtime reaps when SIGCHLD reaches it).
     pub fn assert_orphans_reaped(&self) {
-        let mut running = self.start_sh("sh -c 'sleep 0.2 &'; echo ready; read x");
+        let orphans = "sh -c 'for i in 1 2 3 4 5 6 7 8; do sleep 1 & done'";
+        let mut running = self.start_sh(&format!("{orphans}; echo ready; read x"));
         running.wait_for_line("ready");
         let (init, command) = (running.container_init(), running.command());
+        let _ = kill(Pid::from_raw(init), Signal::SIGSTOP);
         let orphans: Vec<i32> = children(init).into_iter().filter(|&p| p != command).collect();
         let exited = |pid: &i32| stat(*pid).is_none_or(|(state, _)| state == 'Z');
         let limit = scaled(Duration::from_secs(10));
-        claim("the orphan the test made has exited (`sleep 0.2`, adopted by PID 1)")
-            .expected(format!("it ends within {}", slow_machine_note(limit)))
+        let all_exited = poll_until(limit, || orphans.iter().all(exited));
+        let _ = kill(Pid::from_raw(init), Signal::SIGCONT);
+        claim("the orphans the test made have exited (eight `sleep 1`, adopted by PID 1)")
+            .expected(format!("they end within {}", slow_machine_note(limit)))
             .shown(format!("still running, by host PID: {orphans:?}"))
-            .hint("the orphan's `sleep 0.2` never ended: is the machine very slow?")
-            .holds(poll_until(limit, || orphans.iter().all(exited)));
+            .hint("the orphans' `sleep 1` never ended: is the machine very slow?")
+            .holds(all_exited);
         let mut zombies = Vec::new();
         poll_until(scaled(Duration::from_secs(2)), || {
             zombies = zombie_children(init);
@@ -98,16 +104,18 @@ impl StepProgram {
             .shown(format!("<defunct> children of PID 1, by host PID: {zombies:?}"))
             .hint(
                 "orphans are handed to PID 1 of their namespace: the child must wait for any child \
-                 that ends (waitpid(-1) in a loop), not only for the command",
+                 that ends (waitpid(-1)), not only for the command, and in a loop (WNOHANG, \
+                 until none is left): signals of children that end at once merge into one",
             )
             .holds(zombies.is_empty());
         running.finish();
     }
 
     /// A container does not outlive its program: SIGKILL `run`, and every process
-    /// of the container is gone soon after.
+    /// of the container is gone soon after, even a command that ignores the signals
+    /// PID 1 passes on (as an interactive shell ignores SIGTERM).
     pub fn assert_container_dies_with_its_runtime(&self) {
-        let mut running = self.start_sh("echo ready; read x");
+        let mut running = self.start_sh("trap '' TERM INT HUP QUIT; echo ready; read x");
         running.wait_for_line("ready");
         let init = running.container_init();
         // A killed runtime cannot remove the cgroup it made (from step 7 on): the test
@@ -122,8 +130,9 @@ impl StepProgram {
             .shown(format!("host PID {init} (the container's PID 1) still running after {limit:?}"))
             .hint(
                 "set a parent-death signal on the child: prctl(PR_SET_PDEATHSIG, SIGKILL) (Go: \
-                 SysProcAttr.Pdeathsig), after any change of its IDs (setresuid clears it). When \
-                 PID 1 dies, the kernel kills the rest of its PID namespace",
+                 SysProcAttr.Pdeathsig), after any change of its IDs (setresuid clears it). \
+                 SIGKILL, not SIGTERM: PID 1 would pass SIGTERM on, and this command ignores it. \
+                 When PID 1 dies, the kernel kills the rest of its PID namespace",
             )
             .holds(gone);
         // Killed by SIGKILL: it had no chance to say anything about it.

@@ -93,8 +93,15 @@ impl StepProgram {
     /// host sees it.
     pub fn assert_nothing_left_mounted(&self) {
         let me = std::process::id() as i32;
-        let ends: [(&str, &[&str], i32); 4] = [
+        let holds_proc = "sleep 2 < /proc/uptime & exit 0";
+        let ends: [(&str, &[&str], i32); 5] = [
             ("fails (`exit 3`)", &["/bin/busybox", "sh", "-c", "exit 3"], 3),
+            (
+                "leaves a job that holds /proc open (`sleep 2 < /proc/uptime &`: unmount it \
+                 lazily, MNT_DETACH, or the kernel says it is busy)",
+                &["/bin/busybox", "sh", "-c", holds_proc],
+                0,
+            ),
             ("is not found (/bin/nosuch)", &["/bin/nosuch"], 127),
             ("cannot be executed (`/`, a directory)", &["/"], 126),
             ("is killed (`kill -9 $$`)", &["/bin/busybox", "sh", "-c", "kill -9 $$"], 137),

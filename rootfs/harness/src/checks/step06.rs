@@ -42,9 +42,16 @@ impl StepProgram {
     /// that makes the mounts private before it has a mount namespace of its own
     /// changes the host's.
     pub fn assert_mounts_stay_inside_a_shared_host(&self) {
-        // The root filesystem on a mount of its own there, so that a program that makes
-        // only `/` private (no MS_REC) leaks its proc mount through it.
-        let host = SharedMountHost::with_rootfs_on_its_own_mount();
+        // The root filesystem a plain directory there, as on most machines (then `/`
+        // is no mount point once the program has chrooted into it: making it private
+        // there fails); then on a mount of its own, so that a program that makes only
+        // `/` private (no MS_REC) leaks its proc mount through it.
+        self.assert_shared_host_kept_out(SharedMountHost::start(), "");
+        let own_mount = SharedMountHost::with_rootfs_on_its_own_mount();
+        self.assert_shared_host_kept_out(own_mount, ", the root filesystem on a mount of its own");
+    }
+
+    fn assert_shared_host_kept_out(&self, host: SharedMountHost, which: &str) {
         let before = host.mounts_below(&rootfs());
         let shared_before = shared_mounts(host.pid());
         let mut running = self.start_sh_in(&host, "echo ready; read x");
@@ -68,26 +75,31 @@ impl StepProgram {
         } else {
             "the proc mount reached the host: is every mount made private (MS_REC|MS_PRIVATE on \
              /: recursive, as the root filesystem may be a mount of its own) in the new mount \
-             namespace before mounting? Its mounts start as copies of the host's, and copies of \
+             namespace before mounting, and before chroot (after it, `/` may be no mount point, \
+             and the call fails)? Its mounts start as copies of the host's, and copies of \
              shared mounts pass new mounts back to the host"
         };
-        claim("the container's proc mount does not reach a host whose `/` is shared (systemd's)")
+        claim(format!(
+            "the container's proc mount does not reach a host whose `/` is shared (systemd's){which}"
+        ))
             .expected("no mount below the root filesystem in that host's mount table")
             .shown(format!("mounted on that host: {leaked:?}"))
             .hint(hint)
             .holds(leaked.is_empty() && own_namespace);
-        claim("the container leaves the propagation of the host's own mounts alone")
-            .expected("the host's shared mounts still shared while the container runs")
-            .shown(format!("made private on the host: {made_private:?}"))
-            .hint(
-                "your program made the host's own mounts private: it changed their propagation \
+        claim(format!(
+            "the container leaves the propagation of the host's own mounts alone{which}"
+        ))
+        .expected("the host's shared mounts still shared while the container runs")
+        .shown(format!("made private on the host: {made_private:?}"))
+        .hint(
+            "your program made the host's own mounts private: it changed their propagation \
                  before it had a mount namespace of its own (or in the host's). Unshare \
                  CLONE_NEWNS first, then make every mount private (MS_REC|MS_PRIVATE on /) in \
                  the new namespace, only after unshare(CLONE_NEWNS)",
-            )
-            .holds(made_private.is_empty());
+        )
+        .holds(made_private.is_empty());
         let left = new_mounts(&before, host.mounts_below(&rootfs()));
-        claim("nothing is left mounted on a shared host after the container")
+        claim(format!("nothing is left mounted on a shared host after the container{which}"))
             .expected("no mount below the root filesystem")
             .shown(format!("{left:?}"))
             .hint("unmount /proc when the command has ended")
