@@ -120,19 +120,22 @@ impl StepProgram {
     /// Like [`StepProgram::start_sh`], but inside the mount namespace of `host` (see
     /// [`SharedMountHost`]).
     pub fn start_sh_in(&self, host: &SharedMountHost, script: &str) -> Running {
-        let mut command = self.command("nsenter");
-        command.arg(format!("--mount=/proc/{}/ns/mnt", host.pid()));
-        command.arg("--").arg(&self.bin).arg("run").args([&self.busybox, "sh", "-c", script]);
-        Running::spawn(command)
+        let mount = format!("--mount=/proc/{}/ns/mnt", host.pid());
+        self.start_sh_through(&["nsenter", &mount, "--"], script)
     }
 
     /// Like [`StepProgram::sh`], but the program started through `wrapper`, a command
     /// and its arguments that then runs it (`setpriv --groups 0 --`).
     pub fn sh_through(&self, wrapper: &[&str], script: &str) -> Output {
-        let Some((program, args)) = wrapper.split_first() else { return self.sh(script) };
+        self.start_sh_through(wrapper, script).finish()
+    }
+
+    /// Like [`StepProgram::start_sh`], but through `wrapper` (see [`StepProgram::sh_through`]).
+    fn start_sh_through(&self, wrapper: &[&str], script: &str) -> Running {
+        let Some((program, args)) = wrapper.split_first() else { return self.start_sh(script) };
         let mut command = self.command(program);
         command.args(args).arg(&self.bin).arg("run").args([&self.busybox, "sh", "-c", script]);
-        Running::spawn(command).finish()
+        Running::spawn(command)
     }
 
     /// A command with the environment every container of this step gets.
