@@ -103,6 +103,14 @@ fn prove(args: &ProofsArgs) -> Result<bool, String> {
     }
     print_timings(&kinds_run, &outcomes, making, started.0);
     let failed = outcomes.iter().filter(|outcome| !outcome.ok).count();
+    if failed > 0 {
+        // Again at the end: a log cut to its tail still says which ones.
+        println!("failed:");
+        outcomes
+            .iter()
+            .filter(|outcome| !outcome.ok)
+            .for_each(|outcome| println!("{}", outcome.line));
+    }
     println!("{} passed, {failed} failed", outcomes.len() - failed);
     Ok(failed == 0)
 }

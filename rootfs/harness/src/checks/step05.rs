@@ -93,11 +93,13 @@ impl StepProgram {
     /// host sees it.
     pub fn assert_nothing_left_mounted(&self) {
         let me = std::process::id() as i32;
-        let holds_proc = "sleep 2 < /proc/uptime & exit 0";
+        // The shell opens /proc/uptime before it forks, so the job holds it from the
+        // start (`sleep 2 < /proc/uptime &` opens it in the job, maybe after the unmount).
+        let holds_proc = "exec 3< /proc/uptime; sleep 5 & exit 0";
         let ends: [(&str, &[&str], i32); 5] = [
             ("fails (`exit 3`)", &["/bin/busybox", "sh", "-c", "exit 3"], 3),
             (
-                "leaves a job that holds /proc open (`sleep 2 < /proc/uptime &`: unmount it \
+                "leaves a job that holds /proc open (a `sleep 5 &` with /proc/uptime open: unmount it \
                  lazily, MNT_DETACH, or the kernel says it is busy)",
                 &["/bin/busybox", "sh", "-c", holds_proc],
                 0,
