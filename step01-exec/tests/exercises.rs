@@ -41,22 +41,27 @@ fn workdir_flag() {
         out.stderr.trim()
     );
 
-    let missing = scratch.path().join("missing");
-    let missing = missing.display().to_string();
-    let out = cwd_of_command(&["--workdir", &missing]);
-    assert_eq!(
-        out.code, 125,
-        "`run --workdir {missing} CMD` (no such directory): expected exit code 125 (the runtime \
-         failed, not the command), got {}\nstdout: {}stderr: {}\nhint: change directory in `run` \
-         itself and turn the error into a Failure with code 125; a failed spawn would say 127",
-        out.code, out.stdout, out.stderr
-    );
-    assert_eq!(out.stdout, "", "CMD ran although its directory does not exist");
-    assert!(
-        out.stderr.lines().count() == 1 && out.stderr.contains(&missing),
-        "expected one line on stderr that names {missing}, got:\n{}",
-        out.stderr
-    );
+    let file = scratch.path().join("a-file");
+    std::fs::write(&file, "")
+        .unwrap_or_else(|err| panic!("cannot write {}: {err}", file.display()));
+    for (dir, what) in [(scratch.path().join("missing"), "no such directory"), (file, "a file")] {
+        let dir = dir.display().to_string();
+        let out = cwd_of_command(&["--workdir", &dir]);
+        assert_eq!(
+            out.code, 125,
+            "`run --workdir {dir} CMD` ({what}): expected exit code 125 (the runtime failed, not \
+             the command), got {}\nstdout: {}stderr: {}\nhint: change directory in `run` itself \
+             and turn the error into a Failure with code 125; a failed spawn would say 127, or \
+             126",
+            out.code, out.stdout, out.stderr
+        );
+        assert_eq!(out.stdout, "", "CMD ran although {dir} is {what}");
+        assert!(
+            out.stderr.lines().count() == 1 && out.stderr.contains(&dir),
+            "expected one line on stderr that names {dir}, got:\n{}",
+            out.stderr
+        );
+    }
 }
 
 /// The variables a container command may get from a clean environment.

@@ -6,7 +6,7 @@
 use std::fs;
 use std::process::Command;
 
-use harness::{assert_host_hostname_kept, busybox, step};
+use harness::{assert_host_hostname_kept, busybox, host_hostname, step};
 
 fn hostname_flag() {
     step!().assert_hostname_flag(
@@ -26,6 +26,11 @@ fn hostname_flag() {
     assert_eq!(out.stdout, "", "the command ran although the hostname could not be set");
     assert_eq!(out.stderr.lines().count(), 1, "expected one line on stderr:\n{}", out.stderr);
     assert_host_hostname_kept();
+    step!().assert_hostname_without_the_option(
+        host_hostname(),
+        "without the option, the hostname stays a copy of the host's: call sethostname only when \
+         --hostname is given (an Option<String>, no default)",
+    );
 }
 
 /// A System V message queue made on the host with ipcmk(1), removed when dropped.
@@ -65,6 +70,15 @@ fn ipc_namespace() {
         "a value enum option `--ipc host|private`; with `private`, add \
          CloneFlags::CLONE_NEWIPC to the unshare call",
     );
+    for options in [&["--ipc", "host"][..], &[]] {
+        step!().assert_exactly_these_namespaces_new(
+            options,
+            &["uts"],
+            "`--ipc host`, the default, keeps the host's IPC namespace: CLONE_NEWIPC only \
+             with `private`",
+        );
+    }
+    step!().assert_option_value_refused("--ipc", "hots", "host, private");
 
     // What the IPC namespace isolates: the host's queue is not the container's.
     let queue = HostQueue::new();

@@ -12,12 +12,14 @@ fn hostname_flag() {
         "`run` reads the option, `child` sets the hostname: pass it on the child's command \
          line, `child --hostname NAME CMD...`",
     );
-    let out = step!().run(&[&busybox(), "hostname"]);
-    assert_eq!(
-        out.stdout.trim(),
+    step!().assert_hostname_without_the_option(
         "container",
-        "without --hostname the hostname should stay `container`\nstderr: {}",
-        out.stderr.trim()
+        "--hostname defaults to `container`: `child` sets it whether or not the option is given",
+    );
+    step!().assert_environment_unchanged_by(
+        &["--hostname", "web"],
+        "if `run` hands the name to `child` in an environment variable, `child` removes it from \
+         the command's environment (Command::env_remove): the command inherits it otherwise",
     );
     assert_host_hostname_kept();
 }
@@ -53,6 +55,15 @@ fn network_none() {
         "with --network none, only the network namespace is new besides the UTS one: \
          CloneFlags::CLONE_NEWNET joins the flags of the unshare call in `run`",
     );
+    for options in [&["--network", "host"][..], &[]] {
+        step!().assert_exactly_these_namespaces_new(
+            options,
+            &["uts"],
+            "`--network host`, the default, keeps the host's network namespace: CLONE_NEWNET \
+             only with `none`",
+        );
+    }
+    step!().assert_option_value_refused("--network", "nne", "host, none");
 }
 
 harness::tests!(hostname_flag, network_none);

@@ -11,21 +11,27 @@ use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 
 fn nspid() {
-    let mut running = step!().start_sh("echo ready; read x");
+    // The command writes `started` to stderr too: `child` writes its line before it
+    // starts the command, so the line comes first.
+    let mut running = step!().start_sh("echo started >&2; echo ready; read x");
     running.wait_for_line("ready");
     let init = running.container_init();
     let out = running.finish();
-    let lines: Vec<&str> = out.stderr.lines().filter(|line| line.starts_with("NSpid:")).collect();
-    let pids: Vec<Vec<i32>> = lines
+    let before: Vec<&str> = out.stderr.lines().take_while(|line| *line != "started").collect();
+    let pids: Vec<Vec<i32>> = before
         .iter()
-        .map(|line| line["NSpid:".len()..].split_whitespace().flat_map(str::parse).collect())
+        .map(|line| match line.strip_prefix("NSpid:") {
+            Some(pids) => pids.split_whitespace().flat_map(str::parse).collect(),
+            None => Vec::new(),
+        })
         .collect();
     assert_eq!(
         pids,
         [vec![init, 1]],
-        "stderr should hold one NSpid line with the two PIDs of the container's PID 1: {init} \
-         on the host, 1 inside. stderr was:\n{}hint: print the NSpid: line of \
-         /proc/self/status from `child`; /proc/1/status is the host's init, with one PID",
+        "before the command starts (it writes `started` to stderr), stderr should hold one line, \
+         the NSpid: line with the two PIDs of the container's PID 1: {init} on the host, 1 \
+         inside. stderr was:\n{}hint: print only the NSpid: line of /proc/self/status, from \
+         `child`, before it starts the command; /proc/1/status is the host's init, with one PID",
         out.stderr
     );
 }
@@ -72,18 +78,22 @@ fn timeout_flag() {
         out.stderr.trim()
     );
 
+    // The command ignores every signal it may be sent but SIGKILL, as programs may:
+    // a time limit holds only if it kills. (Ignored signals stay ignored in `sleep`.)
     let start = Instant::now();
-    let mut running =
-        step!().start(&["--timeout", "1", &bb, "sh", "-c", "sleep 20 & echo ready; wait"]);
+    let sleep = scaled(Duration::from_secs(20)).as_secs();
+    let script = format!("trap '' TERM INT HUP QUIT USR1 USR2; sleep {sleep} & echo ready; wait");
+    let mut running = step!().start(&["--timeout", "1", &bb, "sh", "-c", &script]);
     running.wait_for_line("ready");
     let container = descendants(running.pid());
     let out = running.finish();
     let took = start.elapsed();
     assert!(
         took < scaled(Duration::from_secs(10)) && out.code == 128 + 9,
-        "`run --timeout 1` of a command that sleeps 20 s should end after about 1 s with exit \
-         code 137 (SIGKILL); it took {took:?} and exited {}\nstderr: {}\nhint: alarm() sends \
-         SIGALRM: let `supervise` in `run` receive it, and kill the container's PID 1",
+        "`run --timeout 1` of a command that sleeps {sleep} s and ignores SIGTERM should end \
+         after about 1 s with exit code 137 (SIGKILL); it took {took:?} and exited {}\nstderr: \
+         {}\nhint: alarm() sends SIGALRM: let `supervise` in `run` receive it, and kill the \
+         container's PID 1 with SIGKILL (a SIGTERM may be ignored)",
         out.code,
         out.stderr.trim()
     );

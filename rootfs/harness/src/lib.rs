@@ -86,7 +86,7 @@ pub use kernel::cgroups::{
     cgroup_hierarchy, cgroup_of, cgroups_printed, pids_cgroup_of, pids_hierarchy, read_cgroup_file,
     refused_forks, wait_until_empty,
 };
-pub use kernel::hostname::current_hostname;
+pub use kernel::hostname::{current_hostname, host_hostname};
 pub use kernel::mounts::{mount_points_printed, mounts_below};
 pub use kernel::namespaces::{NAMESPACES, host_namespace_link, namespace_of};
 pub use kernel::processes::{descendants, exists, zombie_children};

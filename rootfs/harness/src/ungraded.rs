@@ -2,6 +2,7 @@
 //! tests/ours.rs), and the checks their chapters' exercises share
 //! (tests/exercises.rs), in the same format as the graded checks.
 
+use std::collections::BTreeSet;
 use std::time::Duration;
 
 use crate::StepProgram;
@@ -116,6 +117,60 @@ impl StepProgram {
         assert_host_hostname_kept();
     }
 
+    /// Without `--hostname`, `hostname` inside prints `expected`.
+    #[track_caller]
+    pub fn assert_hostname_without_the_option(&self, expected: &str, hint: &str) {
+        let out = self.run(&[self.busybox.as_str(), "hostname"]);
+        claim("without --hostname, `hostname` inside prints the default")
+            .expected(format!("exit code 0, and `{expected}` on stdout"))
+            .program(&out)
+            .hint(hint)
+            .holds(out.code == 0 && out.stdout.trim() == expected);
+    }
+
+    /// `run OPTION WRONG busybox echo ran`, where WRONG is none of the option's
+    /// `values`, fails without running the command.
+    #[track_caller]
+    pub fn assert_option_value_refused(&self, option: &str, wrong: &str, values: &str) {
+        let out = self.run(&[option, wrong, self.busybox.as_str(), "echo", "ran"]);
+        claim(format!("`run {option} {wrong}` is refused: `{wrong}` is none of {values}"))
+            .expected("a non-zero exit code, and the command not run")
+            .program(&out)
+            .hint(
+                "a clap::ValueEnum takes only its values: any other makes clap print the ones it \
+                 takes and exit with code 2 (a typo must not quietly pick the default)",
+            )
+            .holds(out.code != 0 && !out.stdout.contains("ran"));
+    }
+
+    /// With `options`, the command gets the environment `run` was given, and no
+    /// variable more: what `run` hands to `child` in the environment stays between them.
+    #[track_caller]
+    pub fn assert_environment_unchanged_by(&self, options: &[&str], hint: &str) {
+        let mut args = options.to_vec();
+        args.extend([self.busybox.as_str(), "cat", "/proc/self/environ"]);
+        let out = self.run(&args);
+        let mut given: BTreeSet<String> =
+            std::env::vars_os().map(|(name, _)| name.to_string_lossy().into_owned()).collect();
+        given.insert(crate::ROOTFS_VAR.to_owned());
+        let added: Vec<&str> = out
+            .stdout
+            .split('\0')
+            .filter_map(|entry| Some(entry.split_once('=')?.0))
+            .filter(|name| !given.contains(*name))
+            .collect();
+        claim(format!(
+            "with `run {}`, the command's environment (/proc/self/environ) is the one `run` was \
+             given",
+            options.join(" ")
+        ))
+        .expected("exit code 0, and no variable added")
+        .program(&out)
+        .shown(format!("variables added: {added:?}"))
+        .hint(hint)
+        .holds(out.code == 0 && added.is_empty());
+    }
+
     /// In a container started as `run OPTIONS... busybox sh -c SCRIPT`, the
     /// namespaces of exactly these `kinds` are new, and every other is the host's.
     #[track_caller]
@@ -126,11 +181,11 @@ impl StepProgram {
         hint: &str,
     ) {
         let (out, table) = self.namespaces_with(options);
-        claim(format!(
-            "with `run {}`, only the {} namespaces are new",
-            options.join(" "),
-            kinds.join(" and ")
-        ))
+        let run = match options {
+            [] => "`run` and no option".to_owned(),
+            _ => format!("`run {}`", options.join(" ")),
+        };
+        claim(format!("with {run}, only the {} namespaces are new", kinds.join(" and ")))
         .expected(format!(
             "exit code 0, and for each namespace, the container's compared with the host's:\n{}",
             namespace_table(kinds)

@@ -11,7 +11,7 @@ pub fn current_hostname() -> String {
 }
 
 /// The host's hostname, as it was before this test process started any container.
-pub(crate) fn host_hostname() -> &'static str {
+pub fn host_hostname() -> &'static str {
     static HOST: OnceLock<String> = OnceLock::new();
     HOST.get_or_init(current_hostname)
 }
