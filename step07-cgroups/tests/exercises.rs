@@ -50,6 +50,45 @@ fn cgroup_namespace() {
         "the container's cgroup namespace is the host's"
     );
     assert_no_cgroup_left(&out, &[], &[]);
+
+    // PID 1, `child`, is in the namespace too, not only the command it starts.
+    let script = "readlink /proc/1/ns/cgroup; readlink /proc/self/ns/cgroup";
+    let out = step!().run(&["--cgroupns", "/bin/sh", "-c", script]);
+    let links: Vec<&str> = out.stdout.lines().collect();
+    claim(
+        "with --cgroupns, PID 1 (`child`) is in the container's cgroup namespace, with the command",
+    )
+    .expected(format!(
+        "exit code 0, and `readlink` of /proc/1/ns/cgroup and /proc/self/ns/cgroup inside printing \
+             the same namespace twice, not the host's {}",
+        host_namespace_link("cgroup")
+    ))
+    .program(&out)
+    .hint(
+        "unshare(CLONE_NEWCGROUP) in `child` itself, right after join_cgroup, not in a \
+             pre_exec hook of the command: the namespace takes in the process that makes it, \
+             and `child` is the container's PID 1",
+    )
+    .holds(
+        out.code == 0
+            && links.len() == 2
+            && links[0] == links[1]
+            && links[0] != host_namespace_link("cgroup"),
+    );
+    assert_no_cgroup_left(&out, &[], &[]);
+
+    let out = step!().run(&["/bin/sh", "-c", script]);
+    let host = host_namespace_link("cgroup");
+    claim("without --cgroupns, the container keeps the host's cgroup namespace")
+        .expected(format!("exit code 0, and the host's {host} twice"))
+        .program(&out)
+        .hint("make the cgroup namespace only when --cgroupns is given: nothing changes without it")
+        .holds(
+            out.code == 0
+                && out.stdout.lines().all(|link| link == host)
+                && out.stdout.lines().count() == 2,
+        );
+    assert_no_cgroup_left(&out, &[], &[]);
 }
 
 fn memory_max() {
@@ -65,6 +104,11 @@ fn memory_max() {
     let (_, v2) = cgroup_hierarchy("memory");
     let file = if v2 { "memory.max" } else { "memory.limit_in_bytes" };
     let limit = read_cgroup_file(&cgroup, file);
+    // Swap, where the kernel accounts it: v1 limits memory and swap together (memsw),
+    // v2 swap alone.
+    let (swap_file, no_swap) =
+        if v2 { ("memory.swap.max", "0") } else { ("memory.memsw.limit_in_bytes", LIMIT) };
+    let swap = cgroup.join(swap_file).exists().then(|| read_cgroup_file(&cgroup, swap_file));
     let out = running.finish();
     assert_eq!(
         limit,
@@ -74,7 +118,18 @@ fn memory_max() {
          and have `child` join it",
         cgroup.display()
     );
+    claim(format!("the container's swap is limited too: {swap_file} = {no_swap}"))
+        .expected(format!("{swap_file} = {no_swap} in {}", cgroup.display()))
+        .shown(format!("{swap_file} = {}", swap.as_deref().unwrap_or("(no such file)")))
+        .hint(
+            "with swap, a process over the limit is swapped out rather than killed: write \
+             memory.swap.max = 0 on v2, memory.memsw.limit_in_bytes = the limit on v1 (after \
+             memory.limit_in_bytes), where the file exists",
+        )
+        .holds(swap.as_ref().is_none_or(|swap| swap == no_swap));
     assert_no_cgroup_left(&out, &[cgroup], &["memory"]);
+    assert_no_memory_cgroup_without_the_option();
+    assert_stale_memory_cgroups_removed();
 
     // dd's buffer is 64 MiB, and reading /dev/zero into it touches every page of it.
     let args = ["--memory-max", LIMIT, "/bin/dd", "if=/dev/zero", "of=/dev/null", "bs=64M"];
@@ -88,10 +143,87 @@ fn memory_max() {
     assert_no_cgroup_left(&out, &[], &["memory"]);
 }
 
+/// Without `--memory-max`, no memory cgroup is made: PID 1 stays in the memory
+/// cgroup of `run` (v1), or, on v2, where memory shares the tree with pids, its
+/// cgroup has no memory limit.
+fn assert_no_memory_cgroup_without_the_option() {
+    let mut running = step!().start(&["/bin/sh", "-c", "echo ready; read x"]);
+    running.wait_for_line("ready");
+    let (_, v2) = cgroup_hierarchy("memory");
+    let (theirs, runs) = (cgroup_of(running.container_init(), "memory"), running.pid());
+    let (made, shown) = if v2 {
+        let max = theirs.join("memory.max");
+        let limit = max.exists().then(|| read_cgroup_file(&theirs, "memory.max"));
+        let limit = limit.unwrap_or_else(|| "max".into());
+        (limit != "max", format!("memory.max = {limit} in {}", theirs.display()))
+    } else {
+        let of_run = cgroup_of(runs, "memory");
+        (theirs != of_run, format!("PID 1 in {}, `run` in {}", theirs.display(), of_run.display()))
+    };
+    let out = running.finish();
+    claim("without --memory-max, no memory cgroup is made for the container")
+        .expected("PID 1 in the memory cgroup of `run`, with no memory limit")
+        .program(&out)
+        .shown(shown)
+        .hint(
+            "make the memory cgroup, and join it, only when --memory-max is given: without \
+             it, nothing changes",
+        )
+        .holds(!made);
+    assert_no_cgroup_left(&out, &[], &["memory"]);
+}
+
+/// On v1, a stale memory cgroup, `container-PID` of a `run` that no longer
+/// exists (killed before it could remove it), is removed by the next `run
+/// --memory-max`, as stale pids cgroups are. On v2 memory shares pids' tree.
+fn assert_stale_memory_cgroups_removed() {
+    let (hierarchy, v2) = cgroup_hierarchy("memory");
+    if v2 {
+        return;
+    }
+    // The PID of a process that has ended: no `run` has it.
+    let mut ended = std::process::Command::new("true")
+        .spawn()
+        .unwrap_or_else(|err| panic!("cannot start `true`: {err}"));
+    let _ = ended.wait();
+    let stale = hierarchy.join(format!("container-{}", ended.id()));
+    fs::create_dir(&stale).unwrap_or_else(|err| panic!("mkdir {}: {err}", stale.display()));
+    let out = step!().run(&["--memory-max", "16777216", "/bin/true"]);
+    let left = stale.exists();
+    let _ = fs::remove_dir(&stale);
+    claim("`run --memory-max` removes stale memory cgroups, as stale pids ones")
+        .expected(format!("{} (a `run` that ended without removing it) removed", stale.display()))
+        .program(&out)
+        .shown(format!("{} still there: {left}", stale.display()))
+        .hint(
+            "sweep the stale cgroups (`container-PID` of a PID that no longer exists) in the \
+             memory hierarchy too, not only in pids'",
+        )
+        .holds(!left);
+    assert_no_cgroup_left(&out, &[], &["memory"]);
+}
+
 fn cpu_max() {
     let probe = step!().run(&["--cpus", "0.1", "/bin/true"]);
     assert_option_accepted(&probe, "--cpus");
     assert_eq!(probe.code, 0, "the container failed: {probe:?}");
+    for (value, why) in [
+        ("0", "not a positive number"),
+        ("-0.5", "not a positive number"),
+        ("0.005", "500 µs a period, less than 1000"),
+    ] {
+        let option = format!("--cpus={value}");
+        let out = step!().run(&[option.as_str(), "/bin/true"]);
+        claim(format!("`run {option} /bin/true` is a usage error: {why}"))
+            .expected("exit code 2, as clap reports a usage error, and the command not run")
+            .program(&out)
+            .hint(
+                "validate N in a `value_parser` function: an Err for what is not finite and \
+                 positive, or asks for a quota under 1000 µs a period; clap then reports it, \
+                 exit code 2",
+            )
+            .holds(out.code == 2);
+    }
 
     // A busy loop for one second, under a tenth of a CPU: throttled in each period.
     let script = "timeout 1 sh -c 'while :; do :; done'; echo done; read x";
