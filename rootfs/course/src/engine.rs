@@ -9,13 +9,14 @@
 //! only in that copy of the host), or `course contain` for a class. Nothing here
 //! reads what the tests print; that goes to the learner's terminal only on request.
 
-use std::fs;
+use std::fs::{self, File};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use harness::registry::checks_of;
 use harness::results::{self, FailureKind, ProgramEnd, RESULTS_VAR, Record};
+use nix::fcntl::{Flock, FlockArg};
 
 use crate::steps::Step;
 
@@ -52,6 +53,20 @@ pub enum Verdict {
     Error(String),
 }
 
+/// Every grading holds a shared lock on the cgroup hierarchy's directory while its
+/// tests run, so that one can tell whether others run on this machine (their
+/// containers' cgroups come and go meanwhile). None where it cannot be opened.
+fn mark_grading_running() -> Option<Flock<File>> {
+    let dir = File::open("/sys/fs/cgroup").ok()?;
+    Flock::lock(dir, FlockArg::LockShared).ok()
+}
+
+/// Whether a grading runs on this machine now (this process's own are over).
+pub fn another_grading_runs() -> bool {
+    let Ok(dir) = File::open("/sys/fs/cgroup") else { return false };
+    Flock::lock(dir, FlockArg::LockExclusiveNonblock).is_err()
+}
+
 /// The wrapper of a learner's grading: new mount and UTS namespaces, copies of the host's.
 pub fn unshare_wrapper() -> Vec<String> {
     ["unshare", "--mount", "--uts", "--propagation", "private", "--"].map(String::from).to_vec()
@@ -83,7 +98,9 @@ impl Grading<'_> {
                 cargo.args([name.as_str(), "--exact"]);
             }
         }
+        let running = mark_grading_running();
         let out = cargo.output().map_err(|err| format!("cannot run cargo test: {err}"))?;
+        drop(running);
         let records = results.read()?;
         // The runner exits 0 or 101 (a check failed); anything else stopped it.
         if !matches!(out.status.code(), Some(0 | 101)) || records.len() < self.expected() {

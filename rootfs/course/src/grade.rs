@@ -196,12 +196,23 @@ fn top_cgroups() -> Vec<(PathBuf, bool)> {
 /// and empty), and the command that removes them: grading runs as root, this
 /// command as you, so it only says.
 fn report_cgroups_left(before: &[(PathBuf, bool)]) {
+    // Another grading's containers make cgroups too, and remove them as they end:
+    // while one runs, before its look at the cgroups and after it, a new empty one
+    // may be its.
+    let others = engine::another_grading_runs();
     let left: Vec<String> = top_cgroups()
         .into_iter()
         .filter(|(dir, empty)| *empty && !before.iter().any(|(old, _)| old == dir))
         .map(|(dir, _)| dir.display().to_string())
         .collect();
-    if !left.is_empty() {
+    if !left.is_empty() && (others || engine::another_grading_runs()) {
+        println!(
+            "  {} new empty cgroup(s) ({}), but another grading runs on this machine: they may \
+             be its; grade again alone to know",
+            left.len(),
+            left.join(" ")
+        );
+    } else if !left.is_empty() {
         println!(
             "  your program left {} empty cgroup(s) behind; remove them with: sudo rmdir {}",
             left.len(),

@@ -113,16 +113,23 @@ impl StepProgram {
             let out = self.run(command);
             let left = new_mounts(&before, mounts_below(me, &rootfs()));
             detach(&left);
+            let hint = match left.is_empty() {
+                true => format!(
+                    "the container exited {} where its command exits {code}: `run` exits with the \
+                     command's own status (read its stderr)",
+                    out.code
+                ),
+                false => "unmount /proc once the command has ended, however it ended: an early \
+                          return (`?`) when it could not start or failed must not skip the unmount"
+                    .to_owned(),
+            };
             claim(format!("nothing is left mounted after a container whose command {how}"))
                 .expected(format!(
                     "exit code {code}, and no mount below the root filesystem on the host"
                 ))
                 .program(&out)
                 .shown(format!("mounts left: {left:?}"))
-                .hint(
-                    "unmount /proc once the command has ended, however it ended: an early return \
-                     (`?`) when it could not start or failed must not skip the unmount",
-                )
+                .hint(hint)
                 .holds(out.code == code && left.is_empty());
         }
     }
