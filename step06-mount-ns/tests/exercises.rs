@@ -36,7 +36,7 @@ fn read_only_root() {
          hint: bind-mount the root filesystem on itself, then remount it MS_RDONLY"
     );
     // mountinfo: ID PARENT MAJ:MIN ROOT POINT OPTIONS [OPTIONAL...] - TYPE SOURCE SUPER
-    let root_line = lines.filter(|line| line.split(' ').nth(4) == Some("/")).last();
+    let root_line = lines.rfind(|line| line.split(' ').nth(4) == Some("/"));
     let (own, filesystem) = match root_line.and_then(|line| line.split_once(" - ")) {
         Some((mount, fs)) => (mount.split(' ').nth(5), fs.split(' ').nth(2)),
         None => (None, None),

@@ -100,12 +100,18 @@ pub(crate) fn take_failure() -> Option<Failure> {
 /// A failure as a student reads it: which check, what was expected, what the kernel
 /// showed, and the likely cause.
 pub fn render(failure: &Failure) -> String {
+    let expected = match failure.expected.is_empty() {
+        true => String::new(),
+        false => format!("  expected: {}\n", block(&failure.expected)),
+    };
+    let hint = match failure.hint.is_empty() {
+        true => String::new(),
+        false => format!("  hint: {}\n", failure.hint),
+    };
     format!(
-        "\ncheck failed: {}\n  expected: {}\n  the kernel showed: {}\n  hint: {}\n",
+        "\ncheck failed: {}\n{expected}  the kernel showed: {}\n{hint}",
         failure.check,
-        block(&failure.expected),
-        block(&failure.shown),
-        failure.hint
+        block(&failure.shown)
     )
 }
 

@@ -228,12 +228,31 @@ fn failure_of(payload: &(dyn Any + Send)) -> Failure {
     other(message)
 }
 
-/// A failure that is not a check's: its first line as what failed, the rest shown.
+/// A failure that is not a check's (an `assert!` of a test, a panic): its first line
+/// as what failed, its `hint: ` lines as the hint (up to assert_eq!'s `left:` and
+/// `right:`), the rest shown.
 fn other(message: String) -> Failure {
-    let (first, rest) = message.trim().split_once('\n').unwrap_or((message.trim(), ""));
+    let message = message.trim();
+    let message = ["assertion `left == right` failed: ", "assertion `left != right` failed: "]
+        .iter()
+        .fold(message, |message, prefix| message.strip_prefix(prefix).unwrap_or(message));
+    let (first, rest) = message.split_once('\n').unwrap_or((message, ""));
+    let (mut shown, mut hint, mut in_hint) = (Vec::new(), Vec::new(), false);
+    for line in rest.lines() {
+        in_hint &= !(line.starts_with("  left: ") || line.starts_with(" right: "));
+        match line.strip_prefix("hint: ") {
+            Some(first_of_hint) => {
+                in_hint = true;
+                hint.push(first_of_hint);
+            }
+            None if in_hint => hint.push(line),
+            None => shown.push(line),
+        }
+    }
     Failure {
         check: first.to_string(),
-        shown: rest.to_string(),
+        shown: shown.join("\n"),
+        hint: hint.join(" "),
         kind: FailureKind::Other,
         ..Failure::default()
     }
@@ -244,4 +263,29 @@ fn message_of(payload: &(dyn Any + Send)) -> Option<String> {
         .downcast_ref::<String>()
         .cloned()
         .or_else(|| payload.downcast_ref::<&str>().map(|text| text.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::other;
+
+    #[test]
+    fn an_assert_eq_reads_as_a_check_with_its_hint() {
+        let message = "assertion `left == right` failed: `run -w /f CMD`: expected exit code 125\n\
+                       stderr: x\nhint: change directory in `run`\nitself\n  left: 126\n right: 125 (at a.rs:1:2)";
+        let failure = other(message.to_owned());
+        assert_eq!(failure.check, "`run -w /f CMD`: expected exit code 125");
+        assert_eq!(failure.hint, "change directory in `run` itself");
+        assert_eq!(failure.shown, "stderr: x\n  left: 126\n right: 125 (at a.rs:1:2)");
+    }
+
+    #[test]
+    fn a_panic_without_a_hint_is_shown_whole() {
+        let failure = other("cannot start `true`: gone\nmore (at a.rs:1:2)".to_owned());
+        assert_eq!(
+            (failure.check.as_str(), failure.hint.as_str()),
+            ("cannot start `true`: gone", "")
+        );
+        assert_eq!(failure.shown, "more (at a.rs:1:2)");
+    }
 }
