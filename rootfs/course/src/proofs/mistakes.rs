@@ -37,6 +37,11 @@ pub struct Mistake {
     /// Made in this exercise's reference solution, whose check must then fail (no
     /// `check` then: the exercise is one check).
     pub exercise: Option<String>,
+    /// A mistake only where the memory controller has a cgroup v1 hierarchy of its
+    /// own: on cgroup v2 memory shares the pids cgroup, and the same code is right.
+    /// Proven on such hosts only.
+    #[serde(default)]
+    pub cgroup_v1_only: bool,
     /// The edits, made in turn.
     pub edit: Vec<Edit>,
 }
@@ -53,6 +58,17 @@ pub struct Edit {
 #[serde(deny_unknown_fields)]
 struct File {
     mistake: Vec<Mistake>,
+}
+
+/// Whether this machine has the memory controller in a cgroup v1 hierarchy of its
+/// own (v1 and hybrid hosts), where the `cgroup_v1_only` mistakes are mistakes.
+pub fn memory_on_cgroup_v1() -> bool {
+    let mountinfo = fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
+    mountinfo.lines().any(|line| {
+        let mut source = line.split_once(" - ").unwrap_or_default().1.split(' ');
+        source.next() == Some("cgroup")
+            && source.nth(1).unwrap_or_default().split(',').any(|o| o == "memory")
+    })
 }
 
 /// Every step's mistakes, read once.
