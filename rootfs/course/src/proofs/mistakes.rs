@@ -207,6 +207,7 @@ mod tests {
             verdict: Some("orphans".into()),
             own_tests: false,
             exercise: None,
+            cgroup_v1_only: false,
             edit: edit.collect(),
         }
     }
