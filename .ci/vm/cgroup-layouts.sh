@@ -22,7 +22,8 @@ cache=rootfs/cache/vm work=target/vm
 mkdir -p "$cache" "$work"
 [[ $(id -u) == 0 ]] || { echo "cgroup-layouts: run as root (apt-get, mknod)" >&2; exit 1; }
 owner=$(stat -c %u:%g .) # run through sudo in someone's clone: what we make is theirs
-[[ ${owner%%:*} == 0 ]] || trap 'chown -hR "$owner" "$cache" "$work"' EXIT
+# (target too: step 7's exercise checks and a mistake are built there, see 3b.)
+[[ ${owner%%:*} == 0 ]] || trap 'chown -hR "$owner" "$cache" target' EXIT
 now() { date +%s%N; }
 since() { echo "$(( ($(now) - $1) / 1000000 )) ms"; }
 aptget() { command apt-get -q -o DPkg::Lock::Timeout=600 "$@"; }
@@ -64,6 +65,32 @@ for binary in "$release/step07-cgroups" "$release/lockdown" "$release/course"; d
 done
 echo "cgroup-layouts: built step07-cgroups, lockdown and course in $(since "$t")"
 
+# 3b. The checks of step 7's cgroup exercises (cgroup_namespace, cpu_max, memory_max),
+#     whose cgroup v2 branches this host cannot run: their test binary, and each
+#     exercise's reference solution, built in a scratch copy of the workspace with its
+#     patch applied (a target directory of its own: the package has step 7's name).
+t=$(now)
+exercises_test=$(cargo test -p step07-cgroups --test exercises --no-run 2>&1 \
+    | sed -n 's/.*Executable tests\/exercises.rs (\(.*\))$/\1/p')
+[[ -x $exercises_test ]] || { echo "cgroup-layouts: cannot build step 7's exercise checks" >&2; exit 1; }
+cgroup_exercises="cgroup_namespace cpu_max memory_max"
+solutions=$work/solutions
+rm -rf "$solutions/src" && mkdir -p "$solutions/src"
+git ls-files -z | tar --null -T - -cf - | tar -xf - -C "$solutions/src" # as checked out
+git -C "$solutions/src" init -q # its own: `git apply` there patches it, not this checkout
+for exercise in $cgroup_exercises; do
+    git -C "$solutions/src" apply "$PWD/step07-cgroups/exercises/$exercise.patch"
+    cargo build -q -p step07-cgroups --manifest-path "$solutions/src/Cargo.toml" \
+        --target-dir "$solutions/target"
+    cp "$solutions/target/debug/step07-cgroups" "$solutions/step07-$exercise"
+    cp step07-cgroups/src/main.rs "$solutions/src/step07-cgroups/src/main.rs" # undone
+done
+# And a mistake the memory_max check must catch on v2 too, swap left unlimited, made as
+# the catalogue's proofs make it (--keep leaves its program in target/debug).
+cargo course dev proofs --only mistakes --filter "memory limited but not swap" --keep >/dev/null
+swap_mistake=${CARGO_TARGET_DIR:-target}/debug/proof-step07-cgroups-swap-not-limited
+echo "cgroup-layouts: built step 7's exercise checks, ${cgroup_exercises// /, }'s solutions and a mistake in $(since "$t")"
+
 # 4. The initramfs: the busybox tree as the VM's / (with step07, lockdown, course, our
 #    init, and util-linux's unshare and nsenter, which the doctor looks for), and a
 #    copy at /rootfs for the containers. cpio keeps device nodes. (The escape suite
@@ -85,6 +112,14 @@ copy_program() {
         cp -L "$library" "$initramfs$library"
     done
 }
+# The exercise checks find the course's tree where cargo built them: $PWD/rootfs/fs.
+mkdir -p "$initramfs$PWD/rootfs"
+cp -a "$busybox_tree" "$initramfs$PWD/rootfs/fs"
+copy_program "$exercises_test" /bin/step07-exercises
+for exercise in $cgroup_exercises; do
+    copy_program "$solutions/step07-$exercise" "/bin/step07-$exercise"
+done
+copy_program "$swap_mistake" /bin/step07-swap-not-limited
 copy_program "$(command -v unshare)"
 copy_program "$(command -v nsenter)"
 # util-linux's setpriv runs lockdown as a plain user: busybox's has no --reuid.
@@ -107,7 +142,7 @@ mknod "$initramfs/dev/console" c 5 1 # where the kernel sends init's output
 boot() { # boot LAYOUT EXTRA-KERNEL-ARGS
     local log=$work/$1.log t=$(now) status=0 line
     echo "--- booting $(basename "$kernel") with layout $1"
-    timeout 180 qemu-system-x86_64 -accel tcg -m 512 -smp 2 -nodefaults -display none \
+    timeout 300 qemu-system-x86_64 -accel tcg -m 512 -smp 2 -nodefaults -display none \
         -no-reboot -serial stdio -kernel "$kernel" -initrd "$work/initramfs.cpio.gz" \
         -append "console=ttyS0 quiet panic=-1 layout=$1 $2" </dev/null \
         | sed -u 's/\r$//' | tee "$log" || status=$?

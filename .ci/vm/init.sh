@@ -3,8 +3,8 @@
 # cgroup layout named on the kernel command line (layout=v2 or v1), runs step07-cgroups
 # and `course doctor` on it (on v2, also in a simulated privileged container), step 7
 # in a contained grading job (`course contain`), the locked-down program as root and
-# as a plain user (with a delegated cgroup and without) and the escape suite against
-# both, prints a PASS or FAIL line per check and the summary line the host looks for,
+# as a plain user (with a delegated cgroup and without), on v2 step 7's cgroup
+# exercises' checks, and the escape suite against both, prints a PASS or FAIL line per check and the summary line the host looks for,
 # and powers off.
 export PATH=/sbin:/usr/sbin:/bin:/usr/bin
 # The kernel unpacks the initramfs into its "rootfs" mount, which pivot_root(2) cannot
@@ -261,6 +261,28 @@ expect "lockdown rootless, no cgroup" \
 #    release_agent (cgroup v1's); nothing else.
 want_skipped="disk device, disk mount"
 [ "$layout" = v2 ] && want_skipped="release_agent, $want_skipped"
+# 15. v2 only (this v1 layout has no memory or cpu hierarchy): step 7's cgroup
+#     exercises, each reference solution graded by its check, whose v2 branches
+#     (memory.max, memory.swap.max, cpu.max, a cgroup namespace in the v2 tree) no
+#     hybrid host runs. Time limits scaled: the VM emulates its CPU.
+if [ "$layout" = v2 ]; then
+    for exercise in cgroup_namespace cpu_max memory_max; do
+        if CONTAINER_TIMEOUT_SCALE=5 CONTAINER_BIN=/bin/step07-$exercise \
+            step07-exercises "$exercise" --exact >/tmp/ex-out 2>/tmp/err; then
+            got=passes
+        else
+            got="fails: $(grep -m 1 '^check failed' /tmp/ex-out)"
+            sed 's/^/    /' /tmp/ex-out | tail -n 20
+        fi
+        expect "step 7's exercise $exercise: its reference solution passes its check" passes "$got"
+    done
+    CONTAINER_TIMEOUT_SCALE=5 CONTAINER_BIN=/bin/step07-swap-not-limited \
+        step07-exercises memory_max --exact >/tmp/ex-out 2>/tmp/err
+    got="exit $?, $(grep -c '^check failed: the container.s swap is limited too' /tmp/ex-out) swap"
+    expect "step 7's exercise memory_max: a solution leaving swap unlimited fails, named" \
+        "exit 101, 1 swap" "$got"
+fi
+
 escape() { # escape PROGRAM: the suite against it; sets $status
     CONTAINER_TIMEOUT_SCALE=3 course escape --bin "/bin/$1" >/tmp/escape 2>/tmp/err && status=0 || status=$?
     sed "s/^/    escape $1: /" /tmp/escape /tmp/err
