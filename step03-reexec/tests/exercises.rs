@@ -16,7 +16,7 @@ fn hostname_flag() {
         "container",
         "--hostname defaults to `container`: `child` sets it whether or not the option is given",
     );
-    step!().assert_environment_unchanged_by(
+    step!().assert_no_variable_added_with(
         &["--hostname", "web"],
         "if `run` hands the name to `child` in an environment variable, `child` removes it from \
          the command's environment (Command::env_remove): the command inherits it otherwise",

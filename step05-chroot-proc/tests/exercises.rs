@@ -48,7 +48,8 @@ fn tmpfs_on_tmp() {
 
 /// `--tmpfs DIR` mounts the tmpfs on DIR, whichever directory it names.
 fn assert_tmpfs_on_the_directory_asked_for() {
-    let host = HostMounts::now();
+    // Detaches, when dropped, what a wrong program leaves on the host.
+    let _host = HostMounts::now();
     let out = step!().run(&["--tmpfs", "/root", "/bin/sh", "-c", "grep tmpfs /proc/mounts"]);
     let points: Vec<&str> = out.stdout.lines().filter_map(|line| line.split(' ').nth(1)).collect();
     claim("`run --tmpfs /root` mounts the tmpfs on /root, the directory asked for")
@@ -60,12 +61,12 @@ fn assert_tmpfs_on_the_directory_asked_for() {
              not on a /tmp written in the code",
         )
         .holds(out.code == 0 && points == ["/root"]);
-    drop(host);
 }
 
 /// Without `--tmpfs`, no tmpfs: nothing changes.
 fn assert_no_tmpfs_without_the_option() {
-    let host = HostMounts::now();
+    // Detaches, when dropped, what a wrong program leaves on the host.
+    let _host = HostMounts::now();
     let out = step!().run(&["/bin/sh", "-c", "grep tmpfs /proc/mounts; true"]);
     claim("without --tmpfs, no tmpfs is mounted inside")
         .expected("exit code 0, and no tmpfs in /proc/mounts inside")
@@ -75,7 +76,6 @@ fn assert_no_tmpfs_without_the_option() {
              value, and nothing mounted when it is None",
         )
         .holds(out.code == 0 && out.stdout.is_empty());
-    drop(host);
 }
 
 /// The tmpfs is unmounted however the command ends: also when it cannot start.

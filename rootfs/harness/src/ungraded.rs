@@ -146,7 +146,7 @@ impl StepProgram {
     /// With `options`, the command gets the environment `run` was given, and no
     /// variable more: what `run` hands to `child` in the environment stays between them.
     #[track_caller]
-    pub fn assert_environment_unchanged_by(&self, options: &[&str], hint: &str) {
+    pub fn assert_no_variable_added_with(&self, options: &[&str], hint: &str) {
         let mut args = options.to_vec();
         args.extend([self.busybox.as_str(), "cat", "/proc/self/environ"]);
         let out = self.run(&args);
